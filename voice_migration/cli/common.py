@@ -1,0 +1,85 @@
+"""What every command shares: the ``--database-url`` option, connecting, and error-to-exit mapping.
+
+This is the one place where expected failures become exit codes (DESIGN.md
+section 6): a :class:`~voice_migration.errors.VoiceMigrationError` prints its
+one-line message on stderr and exits with its code; no traceback is shown.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import click
+import psycopg
+
+from voice_migration.config import Settings, load_settings, redact_url
+from voice_migration.errors import EXIT_FAILED, EXIT_USAGE, VoiceMigrationError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+database_url_option = click.option(
+    "--database-url",
+    "database_url",
+    metavar="URL",
+    default=None,
+    help="PostgreSQL URL (default: $DATABASE_URL). The password is never printed.",
+)
+
+
+def fail(message: str, code: int) -> None:
+    """Print ``error: message`` on stderr (one line) and exit with ``code``."""
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a click command so expected faults exit cleanly with one line on stderr."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        url = kwargs.get("database_url")
+        try:
+            return func(*args, **kwargs)
+        except VoiceMigrationError as exc:
+            fail(exc.message, exc.exit_code)
+        except KeyboardInterrupt:
+            fail(
+                "interrupted by the operator; nothing half-done was committed, re-run the command to resume",
+                EXIT_FAILED,
+            )
+        except psycopg.OperationalError as exc:
+            detail = " ".join(str(exc).split())
+            fail(
+                f"lost the database connection ({_scrub(detail, url)}); "
+                "check the server and re-run the command, it resumes where it stopped",
+                EXIT_USAGE,
+            )
+        except psycopg.Error as exc:
+            detail = " ".join(str(exc).split())
+            fail(
+                f"the database refused a statement ({_scrub(detail, url)}); "
+                "nothing half-done was committed; run `voice-migration validate` and report this line",
+                EXIT_FAILED,
+            )
+        raise AssertionError("unreachable")  # fail() always exits
+
+    return wrapper
+
+
+def _scrub(text: str, url: object) -> str:
+    if isinstance(url, str) and url:
+        redacted = redact_url(url)
+        if redacted != url:
+            password = url.split("://", 1)[-1].split("@", 1)[0].partition(":")[2]
+            if password:
+                text = text.replace(password, "***")
+    return text
+
+
+def settings_from(database_url: str | None) -> Settings:
+    """Settings from the option or the environment (raises ConfigurationError when absent)."""
+    return load_settings(database_url)

@@ -1,0 +1,57 @@
+"""Opening psycopg connections with the project's timeouts, and mapping connection faults.
+
+All runtime SQL goes through connections made here, so every session has the
+same ``lock_timeout``, ``statement_timeout`` and ``application_name``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg import sql
+
+from voice_migration.config import Settings, libpq_url
+from voice_migration.errors import ConnectionFailed
+
+APPLICATION_NAME = "voice-migration"
+
+
+def _reason(exc: BaseException, settings: Settings) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    # libpq does not echo passwords, but make sure nothing secret slips through.
+    try:
+        password = urlsplit(settings.database_url).password
+    except ValueError:
+        password = None
+    return text.replace(password, "***") if password else text
+
+
+def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connection[tuple[object, ...]]:
+    """Open a connection with the configured timeouts; raise :class:`ConnectionFailed` on failure."""
+    try:
+        conn = psycopg.connect(
+            libpq_url(settings.database_url),
+            connect_timeout=settings.connect_timeout,
+            application_name=APPLICATION_NAME,
+            autocommit=autocommit,
+        )
+    except psycopg.Error as exc:
+        raise ConnectionFailed(
+            f"cannot connect to {settings.redacted_url}: {_reason(exc, settings)}; "
+            "check DATABASE_URL and that the server is running and reachable"
+        ) from exc
+    apply_timeouts(conn, settings)
+    return conn
+
+
+def apply_timeouts(conn: psycopg.Connection[tuple[object, ...]], settings: Settings) -> None:
+    """Set the session's lock and statement timeouts (session-level, survives transactions)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("SET lock_timeout = {}; SET statement_timeout = {}").format(
+                sql.Literal(settings.lock_timeout), sql.Literal(settings.statement_timeout)
+            )
+        )
+    if not conn.autocommit:
+        conn.commit()

@@ -1,0 +1,50 @@
+"""Helpers used by the Alembic revisions: run a file from ``sql/`` and set lock-safe timeouts.
+
+They work online and offline (``alembic upgrade --sql``): SQL goes through
+``op.execute`` so that offline mode prints exactly what online mode runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+
+from alembic import op
+from voice_migration.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, validate_duration
+from voice_migration.resources import read_sql
+
+
+def _as_text(sql_text: str) -> sa.TextClause:
+    # text() treats ":name" as a bind parameter; our SQL has casts and literals
+    # with colons, so every colon is escaped and rendered back verbatim.
+    return sa.text(sql_text.replace(":", "\\:"))
+
+
+def execute(sql_text: str) -> None:
+    """Run (or, offline, print) one SQL text verbatim."""
+    op.execute(_as_text(sql_text.rstrip().rstrip(";")))
+
+
+def run_sql_file(relative_path: str) -> None:
+    """Run (or print) ``sql/<relative_path>`` as one script."""
+    execute(read_sql(relative_path))
+
+
+def set_timeouts() -> None:
+    """Bound how long this revision may wait for a lock or run one statement.
+
+    Values come from ``VOICE_MIGRATION_LOCK_TIMEOUT`` (default 2s) and
+    ``VOICE_MIGRATION_STATEMENT_TIMEOUT`` (default no limit) at the time the
+    revision runs or its SQL is generated. A revision that cannot get its lock
+    in time fails and rolls back; nothing waits behind it for long.
+    """
+    lock_timeout = validate_duration(
+        "VOICE_MIGRATION_LOCK_TIMEOUT", os.environ.get("VOICE_MIGRATION_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)
+    )
+    statement_timeout = validate_duration(
+        "VOICE_MIGRATION_STATEMENT_TIMEOUT",
+        os.environ.get("VOICE_MIGRATION_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT),
+    )
+    execute(f"SET lock_timeout = '{lock_timeout}'")
+    execute(f"SET statement_timeout = '{statement_timeout}'")
