@@ -1,0 +1,127 @@
+"""Tell people what happened: a Slack webhook and/or an e-mail when a migration ends or fails, on rollbacks.
+
+Configuration is the environment (the runbook's section 2.2):
+
+* ``SLACK_WEBHOOK_URL`` — post ``{"text": ...}`` JSON to it;
+* ``SMTP_HOST`` and ``MIGRATION_ADMIN_EMAIL`` — send the same text by e-mail, with
+  ``SMTP_PORT`` (default 25), ``SMTP_USER``/``SMTP_PASSWORD`` (login, after STARTTLS
+  when the server offers it) and ``SMTP_FROM`` (default ``voice-migration@<host>``).
+
+A notification is a courtesy, never a step of the migration: every failure is
+logged as a warning and swallowed, each channel waits at most
+:data:`TIMEOUT_SECONDS`, and nothing that looks like a password leaves the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import smtplib
+import socket
+import urllib.request
+from collections.abc import Callable, Mapping
+from email.message import EmailMessage
+from urllib.parse import urlsplit
+
+from voice_migration.config import redact_url
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 5.0
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
+_SECRET_KEY = re.compile(r"password|passwd|secret|token", re.IGNORECASE)
+
+
+def scrub(text: str) -> str:
+    """Mask every ``user:password@`` in URLs and the ``DATABASE_URL`` / ``SMTP_PASSWORD`` values in ``text``."""
+    text = _URL_PASSWORD.sub(r"\g<scheme>:***@", text)
+    secrets = [os.environ.get("SMTP_PASSWORD") or ""]
+    database_url = os.environ.get("DATABASE_URL")
+    if database_url:
+        with contextlib.suppress(ValueError):
+            secrets.append(urlsplit(database_url).password or "")
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def render(kind: str, message: str, details: Mapping[str, object]) -> str:
+    """The notification text: a headline, then one ``key: value`` line per detail (secrets masked)."""
+    lines = [f"[voice-migration] {kind} on {socket.gethostname()}: {message}"]
+    for key, value in details.items():
+        shown = "***" if _SECRET_KEY.search(key) else redact_url(str(value)) if "://" in str(value) else value
+        lines.append(f"{key}: {shown}")
+    return scrub("\n".join(lines))
+
+
+def send_notification(kind: str, message: str, details: Mapping[str, object]) -> None:
+    """Send ``message`` to every configured channel; never raises, logs a warning per failed channel.
+
+    ``kind`` is a short event name (``migration_completed``, ``migration_failed``,
+    ``rollback_data``...); ``details`` are shown as ``key: value`` lines.
+    """
+    try:
+        text = render(kind, message, details)
+    except Exception as exc:  # a detail whose str() fails must not fail the caller
+        log.warning("notification %s not sent: cannot render it (%s)", kind, type(exc).__name__)
+        return
+    webhook = os.environ.get("SLACK_WEBHOOK_URL", "").strip()
+    if webhook:
+        _guarded("Slack", kind, lambda: _post_slack(webhook, text))
+    smtp_host = os.environ.get("SMTP_HOST", "").strip()
+    recipient = os.environ.get("MIGRATION_ADMIN_EMAIL", "").strip()
+    if smtp_host and recipient:
+        _guarded("e-mail", kind, lambda: _send_email(smtp_host, recipient, kind, text))
+    elif smtp_host or recipient:
+        log.debug("e-mail notification skipped: it needs both SMTP_HOST and MIGRATION_ADMIN_EMAIL")
+
+
+def _guarded(channel: str, kind: str, send: Callable[[], None]) -> None:
+    try:
+        send()
+    except Exception as exc:  # a notification failure is logged, never fatal (module docstring)
+        log.warning(
+            "%s notification %s not sent: %s; the operation itself is unaffected",
+            channel,
+            kind,
+            scrub(" ".join(str(exc).split()) or type(exc).__name__),
+        )
+    else:
+        log.debug("%s notification %s sent", channel, kind)
+
+
+def _post_slack(url: str, text: str) -> None:
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError("SLACK_WEBHOOK_URL is not an http(s) URL")
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url,
+        data=json.dumps({"text": text}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        response.read()
+
+
+def _send_email(host: str, recipient: str, kind: str, text: str) -> None:
+    port_text = os.environ.get("SMTP_PORT", "25").strip() or "25"
+    if not port_text.isdigit():
+        raise ValueError(f"SMTP_PORT={port_text!r} is not a port number")
+    email = EmailMessage()
+    email["Subject"] = f"[voice-migration] {kind}"
+    email["From"] = os.environ.get("SMTP_FROM") or f"voice-migration@{socket.getfqdn()}"
+    email["To"] = recipient
+    email.set_content(text)
+    with smtplib.SMTP(host, int(port_text), timeout=TIMEOUT_SECONDS) as smtp:
+        smtp.ehlo()
+        user = os.environ.get("SMTP_USER")
+        if smtp.has_extn("starttls"):
+            smtp.starttls()
+            smtp.ehlo()
+        if user:
+            smtp.login(user, os.environ.get("SMTP_PASSWORD", ""))
+        smtp.send_message(email)
