@@ -26,11 +26,7 @@ def _database_url() -> str | None:
     if from_cli:
         return str(from_cli)
     x_args = context.get_x_argument(as_dictionary=True)
-    return (
-        x_args.get("database_url")
-        or os.environ.get("DATABASE_URL")
-        or config.get_main_option("sqlalchemy.url")
-    )
+    return x_args.get("database_url") or os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
 
 
 def run_migrations_offline() -> None:
@@ -56,9 +52,7 @@ def run_migrations_online() -> None:
         return
     url = _database_url()
     if not url:
-        raise SystemExit(
-            "alembic: no database given: set DATABASE_URL or pass -x database_url=postgresql://..."
-        )
+        raise SystemExit("alembic: no database given: set DATABASE_URL or pass -x database_url=postgresql://...")
     connect_timeout = int(os.environ.get("VOICE_MIGRATION_CONNECT_TIMEOUT", "10"))
     engine = create_engine(
         sqlalchemy_url(url),

@@ -72,9 +72,7 @@ class Server:
             )
         )
 
-    def janitor(
-        self, dbname: str, template: str | None = None, *, as_template: bool = False
-    ) -> DatabaseJanitor:
+    def janitor(self, dbname: str, template: str | None = None, *, as_template: bool = False) -> DatabaseJanitor:
         """A pytest-postgresql janitor that creates ``dbname`` (from ``template``) and drops it."""
         return DatabaseJanitor(
             user=self.user,
@@ -177,9 +175,9 @@ def database_checksum(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str,
     result: dict[str, str] = {}
     for (qualified,) in tables:
         row = conn.execute(
-            sql.SQL(
-                "SELECT coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), 'empty') FROM {} AS t"
-            ).format(sql.SQL(str(qualified)))
+            sql.SQL("SELECT coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), 'empty') FROM {} AS t").format(
+                sql.SQL(str(qualified))
+            )
         ).fetchone()
         assert row is not None
         result[str(qualified)] = str(row[0])

@@ -109,17 +109,12 @@ def test_seed_is_deterministic_for_a_given_seed(v1_database_url: str, database_u
 
 def test_a_different_seed_gives_different_data(v1_database_url: str, database_url: str) -> None:
     assert (
-        run_cli(
-            ["seed", "--configs", "70", "--calls", "100", "--seed", "1"], database_url=v1_database_url
-        ).returncode
+        run_cli(["seed", "--configs", "70", "--calls", "100", "--seed", "1"], database_url=v1_database_url).returncode
         == 0
     )
     revisions.upgrade(settings_for(database_url), BASELINE_REVISION)
     assert (
-        run_cli(
-            ["seed", "--configs", "70", "--calls", "100", "--seed", "2"], database_url=database_url
-        ).returncode
-        == 0
+        run_cli(["seed", "--configs", "70", "--calls", "100", "--seed", "2"], database_url=database_url).returncode == 0
     )
     with psycopg.connect(v1_database_url) as a, psycopg.connect(database_url) as b:
         assert table_checksum(a, "voice_agent_calls") != table_checksum(b, "voice_agent_calls")
@@ -163,9 +158,7 @@ MESSY_SPELLINGS = {
 }
 
 
-def test_messy_seed_plants_every_case(
-    v1_database_url: str, v1_conn: psycopg.Connection[tuple[object, ...]]
-) -> None:
+def test_messy_seed_plants_every_case(v1_database_url: str, v1_conn: psycopg.Connection[tuple[object, ...]]) -> None:
     result = run_cli(
         ["seed", "--tenants", "3", "--configs", "64", "--calls", "50", "--messy"],
         database_url=v1_database_url,
@@ -175,18 +168,12 @@ def test_messy_seed_plants_every_case(
         row = v1_conn.execute(query.encode()).fetchone()
         assert row is not None and row[0] > 0, f"--messy did not plant: {case}"
     for (table, column), spellings in MESSY_SPELLINGS.items():
-        present = {
-            r[0] for r in v1_conn.execute(f"SELECT DISTINCT {column} FROM {table}".encode()).fetchall()
-        }
+        present = {r[0] for r in v1_conn.execute(f"SELECT DISTINCT {column} FROM {table}".encode()).fetchall()}
         assert set(spellings) <= present, f"{table}.{column} misses {set(spellings) - present}"
 
 
-def test_clean_seed_plants_no_damage(
-    v1_database_url: str, v1_conn: psycopg.Connection[tuple[object, ...]]
-) -> None:
-    assert (
-        run_cli(["seed", "--configs", "128", "--calls", "500"], database_url=v1_database_url).returncode == 0
-    )
+def test_clean_seed_plants_no_damage(v1_database_url: str, v1_conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    assert run_cli(["seed", "--configs", "128", "--calls", "500"], database_url=v1_database_url).returncode == 0
     for case in (
         "NULL prompt",
         "config with missing tenant",

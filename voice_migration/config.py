@@ -47,8 +47,7 @@ def libpq_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in _SCHEMES:
         raise ConfigurationError(
-            f"database URL {redact_url(url)!r} is not a PostgreSQL URL: "
-            "use postgresql://user:password@host:port/dbname"
+            f"database URL {redact_url(url)!r} is not a PostgreSQL URL: use postgresql://user:password@host:port/dbname"
         )
     return "postgresql://" + rest
 

@@ -50,16 +50,12 @@ def find_server_bindir() -> Path | None:
     if explicit:
         candidates.append(Path(explicit))
     candidates.extend(
-        sorted(
-            Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: _version_key(p.parent.name), reverse=True
-        )
+        sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: _version_key(p.parent.name), reverse=True)
     )
     pg_config = shutil.which("pg_config")
     if pg_config:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run(
-                [pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10
-            )
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10)
             candidates.append(Path(out.stdout.strip()))
     for bindir in candidates:
         if all((bindir / name).is_file() for name in ("initdb", "pg_ctl", "postgres")):
@@ -186,11 +182,7 @@ class EphemeralPostgres:
                 self._pgserver.cleanup()
             self._pgserver = None
         bindir: Path | None = getattr(self, "_bindir_used", None)
-        if (
-            self._workdir is not None
-            and bindir is not None
-            and (self._workdir / "data" / "postmaster.pid").exists()
-        ):
+        if self._workdir is not None and bindir is not None and (self._workdir / "data" / "postmaster.pid").exists():
             with contextlib.suppress(EmbeddedServerError, subprocess.SubprocessError, OSError):
                 self._run(
                     [

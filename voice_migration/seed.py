@@ -81,9 +81,7 @@ def _require_empty_v1_tables(conn: psycopg.Connection[tuple[object, ...]]) -> No
                 f"table {table} does not exist: the database is not at the v1 schema; "
                 "run `alembic upgrade 0001_v1_baseline` (or `alembic upgrade head`) first"
             )
-        if conn.execute(
-            sql.SQL("SELECT EXISTS (SELECT FROM {})").format(sql.Identifier(table))
-        ).fetchone() != (False,):
+        if conn.execute(sql.SQL("SELECT EXISTS (SELECT FROM {})").format(sql.Identifier(table))).fetchone() != (False,):
             raise OperationRefused(
                 f"table {table} already has rows: seed only fills an empty database; "
                 "use a fresh database or drop the rows first"
