@@ -12,6 +12,7 @@ import click
 from voice_migration import __version__
 from voice_migration.cli.demo_cmd import demo_command
 from voice_migration.cli.seed_cmd import seed_command
+from voice_migration.cli.validate_cmd import validate_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -22,3 +23,4 @@ def main() -> None:
 
 main.add_command(seed_command)
 main.add_command(demo_command)
+main.add_command(validate_command)
