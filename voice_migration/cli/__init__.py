@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from voice_migration import __version__
+from voice_migration.cli.backups_cmd import backups_group
 from voice_migration.cli.demo_cmd import demo_command
 from voice_migration.cli.seed_cmd import seed_command
 from voice_migration.cli.validate_cmd import validate_command
@@ -24,3 +25,4 @@ def main() -> None:
 main.add_command(seed_command)
 main.add_command(demo_command)
 main.add_command(validate_command)
+main.add_command(backups_group)
