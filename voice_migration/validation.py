@@ -30,6 +30,7 @@ from psycopg.pq import TransactionStatus
 
 from voice_migration.errors import OperationRefused, UsageError
 from voice_migration.resources import read_sql, sql_dir
+from voice_migration.scope import require_known_tenants
 
 Connection = psycopg.Connection[tuple[object, ...]]
 Kind = Literal["validation", "preflight"]
@@ -246,6 +247,8 @@ def _tenant_scope(conn: Connection, tenant_ids: tuple[str, ...] | None, *, read_
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ" + (", READ ONLY" if read_only else ""))
         row = conn.execute("SELECT current_setting(%s, true)", (TENANT_SCOPE_SETTING,)).fetchone()
         previous = str(row[0]) if row and row[0] is not None else ""
+        # A mistyped tenant id would otherwise check nothing and pass.
+        require_known_tenants(conn, tenant_ids)
         conn.execute("SELECT set_config(%s, %s, true)", (TENANT_SCOPE_SETTING, ",".join(tenant_ids or ())))
         yield
         # Inside a caller's transaction the local setting would outlive our savepoint: put it back.

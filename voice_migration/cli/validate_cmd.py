@@ -8,6 +8,7 @@ from voice_migration import validation
 from voice_migration.cli.common import database_url_option, handle_errors, settings_from
 from voice_migration.db import connect
 from voice_migration.errors import CheckFailed, UsageError
+from voice_migration.scope import parse_tenant_ids
 
 
 @click.command("validate")
@@ -31,7 +32,7 @@ def validate_command(
     """Run sql/validation/*.sql and report; exit 1 when a critical or high check fails."""
     if apply_fix and preflight:
         raise UsageError("--fix repairs v2 data and cannot be combined with --preflight; drop one of them")
-    scope = None if tenant_ids is None else tenant_ids.split(",")
+    scope = parse_tenant_ids(tenant_ids)
     names = list(checks) or None
     fixes = None
     with connect(settings_from(database_url)) as conn:
