@@ -1,24 +1,64 @@
 """v2 expand: v2 columns and tables, catalogs, transform functions, dual-write triggers (DESIGN.md sections 2-4).
 
-PLACEHOLDER: filled in by its owner; keeps the revision chain linear meanwhile.
+Everything here is catalog work or small tables: the v2 columns are nullable without a
+default (no rewrite), and every v2 constraint is added ``NOT VALID`` (validated by
+``0004_v2_backfill`` once the rows are filled). Each ALTER takes its short lock under
+``lock_timeout``. The SQL lives in ``sql/expand``, ``sql/catalogs`` and ``sql/transform``.
+
+The downgrade first copies every v2 value into ``voice_migration.downgrade_archive_*``
+and says so, then drops the v2 columns; the v1 columns of every row stay byte-identical.
 
 Revision ID: 0003_v2_expand
 Revises: 0002_v2_flags
 """
 
+import logging
 from collections.abc import Sequence
 
-from voice_migration.migration_ops import set_timeouts
+from alembic import context
+from voice_migration.migration_ops import run_sql_file, set_timeouts
 
 revision: str = "0003_v2_expand"
 down_revision: str | Sequence[str] | None = "0002_v2_flags"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Order matters: the rule tables' CHECKs use the normalisers, the rules reference the catalogs,
+# the transform functions read the rule tables and the v2 columns, the triggers call the transform.
+UPGRADE_FILES = (
+    "expand/10_bookkeeping.sql",
+    "transform/10_normalise.sql",
+    "expand/20_rule_tables.sql",
+    "catalogs/10_capabilities.sql",
+    "catalogs/20_outcomes.sql",
+    "catalogs/30_rules.sql",
+    "expand/30_v2_columns.sql",
+)
+# TODO: also run backup/manifest.sql (owned by the operator engineer, see docs/INTERNALS.md) once it exists.
+
+ARCHIVE_TABLES = (
+    "voice_migration.downgrade_archive_configs",
+    "voice_migration.downgrade_archive_calls",
+    "voice_migration.downgrade_archive_metrics",
+)
+
+log = logging.getLogger("alembic.runtime.migration")
+
 
 def upgrade() -> None:
     set_timeouts()
+    for path in UPGRADE_FILES:
+        run_sql_file(path)
 
 
 def downgrade() -> None:
     set_timeouts()
+    run_sql_file("downgrade/10_archive_v2.sql")
+    message = (
+        "0003_v2_expand downgrade: v2 values archived in "
+        + ", ".join(ARCHIVE_TABLES)
+        + " (one archived_at generation per downgrade) before the v2 columns are dropped"
+    )
+    context.config.print_stdout(message)
+    log.info(message)
+    run_sql_file("downgrade/20_drop_v2.sql")
