@@ -1,0 +1,23 @@
+-- config_samples.sql — a few migrated configs, v1 columns beside their v2 columns.
+--
+-- What: the before/after sample `migrate --dry-run --verbose` prints: up to 3 migrated configs
+--       of the tenant scope, with their v1 values (left untouched by the migration) and the v2
+--       values derived from them.
+-- Inputs: the tenant scope from the transaction setting voice_migration.scope_tenant_ids (the
+--         text of a text[]; empty or unset = every tenant). Needs the v2 columns.
+-- Re-run: safe (read-only).
+
+SELECT c.id,
+       c.language,
+       c.voice_id,
+       left(c.prompt, 60),
+       c.assistant_type,
+       c.voice_config::text,
+       c.capabilities::text,
+       left(c.personality::text, 160)
+FROM voice_agent_configs AS c
+WHERE c.schema_version = 'v2'
+  AND (nullif(current_setting('voice_migration.scope_tenant_ids', true), '') IS NULL
+       OR c.tenant_id = ANY (nullif(current_setting('voice_migration.scope_tenant_ids', true), '')::text[]))
+ORDER BY c.id
+LIMIT 3
