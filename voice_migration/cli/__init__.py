@@ -13,6 +13,8 @@ from voice_migration import __version__
 from voice_migration.cli.backups_cmd import backups_group
 from voice_migration.cli.demo_cmd import demo_command
 from voice_migration.cli.migrate_cmd import migrate_command
+from voice_migration.cli.rollback_cmd import rollback_command
+from voice_migration.cli.rollout_cmd import rollout_group
 from voice_migration.cli.seed_cmd import seed_command
 from voice_migration.cli.validate_cmd import validate_command
 
@@ -28,3 +30,5 @@ main.add_command(demo_command)
 main.add_command(validate_command)
 main.add_command(backups_group)
 main.add_command(migrate_command)
+main.add_command(rollout_group)
+main.add_command(rollback_command)

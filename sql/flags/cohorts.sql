@@ -1,0 +1,21 @@
+-- cohorts.sql — v1 and v2 calls over a recent window: volume, failures, p95 latency.
+--
+-- What: one row per cohort that has calls in the window ('v1', 'v2'), read from the v1 columns of
+--   voice_agent_calls (present since the baseline): `version` picks the cohort (NULL counts as v1,
+--   the column's default; case is ignored; other values belong to neither), a failed call is
+--   lower(status) IN ('failed', 'error') (docs/INTERNALS.md), and p95 is percentile_cont(0.95) over
+--   the calls with a latency. Used by `rollout status` (24 h) and the `rollout advance` health gate.
+-- Inputs: %(window)s (interval): calls with created_at >= now() - window.
+-- Re-run: safe (read-only).
+
+SELECT cohort,
+       count(*) AS calls,
+       count(*) FILTER (WHERE lower(status) IN ('failed', 'error')) AS failed_calls,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms::double precision) AS p95_latency_ms
+  FROM (SELECT CASE lower(coalesce(version, 'v1')) WHEN 'v1' THEN 'v1' WHEN 'v2' THEN 'v2' END AS cohort,
+               status,
+               latency_ms
+          FROM voice_agent_calls
+         WHERE created_at >= now() - %(window)s::interval) AS recent
+ WHERE cohort IS NOT NULL
+ GROUP BY cohort

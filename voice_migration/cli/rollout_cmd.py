@@ -1,0 +1,245 @@
+"""``voice-migration rollout``: flag management and the health-gated advance (DESIGN.md section 6)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from voice_migration import flags, rollout
+from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration.db import connect
+from voice_migration.errors import OperationRefused
+from voice_migration.flag_state import FlagChange, OverrideChange
+from voice_migration.health import HealthPolicy, format_duration
+from voice_migration.rollout_plan import DEFAULT_PLAN_TEXT, PLAN_ENV, RolloutPlan
+
+OPERATOR_ENV = "VOICE_MIGRATION_OPERATOR"
+
+by_option = click.option(
+    "--by",
+    "by",
+    metavar="WHO",
+    required=True,
+    envvar=OPERATOR_ENV,
+    help=f"Who makes the change (name or e-mail), for the audit. Default: ${OPERATOR_ENV}.",
+)
+reason_option = click.option("--reason", metavar="TEXT", default=None, help="Why; kept in the audit.")
+format_option = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@click.group("rollout")
+def rollout_group() -> None:
+    """Manage the voice agent v2 feature flags: percentage, per-tenant overrides, health-gated advance."""
+
+
+@rollout_group.command("status")
+@format_option
+@database_url_option
+@handle_errors
+def status_command(output_format: str, database_url: str | None) -> None:
+    """Show the flags, tenants in v2, and v1 vs v2 calls, error rate and p95 latency of the last 24 h."""
+    with connect(settings_from(database_url), autocommit=True) as conn:
+        status = flags.get_rollout_status(conn)
+    if output_format == "json":
+        click.echo(json.dumps(status.as_dict(), indent=2))
+        return
+    click.echo(render_status(status))
+
+
+def render_status(status: flags.RolloutStatus) -> str:
+    """The runbook's dashboard (section 5.5) as text."""
+    v2_rate = "N/A" if status.v2.error_rate is None else f"{status.v2.error_rate * 100:.2f} %"
+    return "\n".join(
+        [
+            "Voice Agent v2 Rollout Status",
+            "=============================",
+            f"Enabled: {'yes' if status.enabled else 'no (master switch off: every tenant on v1)'}",
+            f"Percentage: {status.percentage} %",
+            f"Tenants in v2: {status.tenants_in_v2:,} / {status.total_tenants:,}",
+            f"Overrides: {status.overrides_enabled:,} forced into v2, {status.overrides_disabled:,} kept on v1",
+            f"Last change: {status.updated_at:%Y-%m-%d %H:%M:%S %Z} by {status.updated_by}",
+            f"Current step since: {status.step_started_at:%Y-%m-%d %H:%M:%S %Z}",
+            f"Version Metrics (last {format_duration(status.window)}):",
+            f"  - {status.v1.describe()}",
+            f"  - {status.v2.describe()}",
+            f"  - v2 error rate: {v2_rate}",
+        ]
+    )
+
+
+@rollout_group.command("set-percentage")
+@click.argument("percentage", type=click.IntRange(0, 100))
+@by_option
+@reason_option
+@database_url_option
+@handle_errors
+def set_percentage_command(percentage: int, by: str, reason: str | None, database_url: str | None) -> None:
+    """Set the rollout PERCENTAGE (0-100) and turn the master switch on."""
+    with connect(settings_from(database_url), autocommit=True) as conn:
+        change = flags.update_rollout_percentage(conn, percentage, by, reason=reason)
+    click.echo(describe_flag_change(change))
+
+
+@rollout_group.command("enable-tenant")
+@click.argument("tenant_id")
+@by_option
+@reason_option
+@database_url_option
+@handle_errors
+def enable_tenant_command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
+    """Force TENANT_ID into v2 whatever its bucket (the master switch still wins)."""
+    with connect(settings_from(database_url), autocommit=True) as conn:
+        change = flags.enable_tenant_for_v2(conn, tenant_id, by, reason=reason)
+    click.echo(describe_override_change(change))
+
+
+@rollout_group.command("disable-tenant")
+@click.argument("tenant_id")
+@by_option
+@reason_option
+@database_url_option
+@handle_errors
+def disable_tenant_command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
+    """Keep TENANT_ID on v1 whatever its bucket."""
+    with connect(settings_from(database_url), autocommit=True) as conn:
+        change = flags.disable_tenant_for_v2(conn, tenant_id, by, reason=reason)
+    click.echo(describe_override_change(change))
+
+
+@rollout_group.command("clear-tenant")
+@click.argument("tenant_id")
+@by_option
+@reason_option
+@database_url_option
+@handle_errors
+def clear_tenant_command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
+    """Remove TENANT_ID's override, so its bucket decides again."""
+    with connect(settings_from(database_url), autocommit=True) as conn:
+        change = flags.clear_tenant_override(conn, tenant_id, by, reason=reason)
+    if change.old is None:
+        click.echo(f"tenant {tenant_id} had no override: nothing changed")
+        return
+    click.echo(describe_override_change(change))
+
+
+@rollout_group.command("history")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many entries.")
+@click.option("--tenant-id", default=None, help="Only the changes of this tenant's override.")
+@format_option
+@database_url_option
+@handle_errors
+def history_command(limit: int, tenant_id: str | None, output_format: str, database_url: str | None) -> None:
+    """Show the audit trail of flag changes, newest first."""
+    with connect(settings_from(database_url), autocommit=True) as conn:
+        entries = rollout.rollout_history(conn, limit=limit, tenant_id=tenant_id)
+    if output_format == "json":
+        click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
+        return
+    if not entries:
+        click.echo("no flag changes recorded")
+    for entry in entries:
+        scope = f"tenant {entry.tenant_id}" if entry.tenant_id else "global"
+        line = (
+            f"#{entry.id} {entry.changed_at:%Y-%m-%d %H:%M:%S %Z} {entry.action} ({scope}) by {entry.changed_by}: "
+            f"{_audit_value(entry.old_value)} -> {_audit_value(entry.new_value)}"
+        )
+        click.echo(line + (f" - {entry.reason}" if entry.reason else ""))
+
+
+@rollout_group.command("advance")
+@by_option
+@reason_option
+@click.option("--force", is_flag=True, help="Advance even when the gate fails (recorded in the audit).")
+@click.option(
+    "--plan",
+    metavar="STEPS",
+    default=None,
+    help=f"Steps PERCENT[:HOLD], e.g. {DEFAULT_PLAN_TEXT} (default: ${PLAN_ENV} or that).",
+)
+@click.option(
+    "--window",
+    metavar="DURATION",
+    default=None,
+    help="Health window, e.g. 24h (default: $VOICE_MIGRATION_HEALTH_WINDOW or 24h).",
+)
+@click.option(
+    "--max-error-rate-increase",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="POINTS",
+    help="How many percentage points v2's error rate may exceed v1's (default 1.0).",
+)
+@click.option(
+    "--max-p95-increase",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="PERCENT",
+    help="How many percent v2's p95 latency may exceed v1's (default 10).",
+)
+@click.option(
+    "--min-calls", type=click.IntRange(min=0), default=None, help="Calls each cohort needs in the window (default 100)."
+)
+@database_url_option
+@handle_errors
+def advance_command(
+    by: str,
+    reason: str | None,
+    force: bool,
+    plan: str | None,
+    window: str | None,
+    max_error_rate_increase: float | None,
+    max_p95_increase: float | None,
+    min_calls: int | None,
+    database_url: str | None,
+) -> None:
+    """Move to the next step of the plan when the health gate passes; exit 1 when it refuses."""
+    rollout_plan = RolloutPlan.configured(plan)
+    policy = HealthPolicy.configured(
+        window=window,
+        max_error_rate_increase=max_error_rate_increase,
+        max_p95_increase=max_p95_increase,
+        min_calls=min_calls,
+    )
+    with connect(settings_from(database_url), autocommit=True) as conn:
+        result = rollout.advance(conn, by, plan=rollout_plan, policy=policy, force=force, reason=reason)
+    click.echo(f"Plan: {rollout_plan.describe()}")
+    if result.to_percentage is None and result.refusal is None:
+        click.echo(f"Already at {result.from_percentage} %, the last step of the plan: nothing to advance.")
+        return
+    click.echo(f"Current: {result.from_percentage} %; next step: {result.to_percentage} %")
+    if not result.checks and result.refusal is None:
+        click.echo("Gate: not needed to start the plan (no v2 cohort to judge yet)")
+    for check in result.checks:
+        click.echo(f"  [{'ok' if check.passed else 'FAILED'}] {check.name}: {check.evidence}")
+    if result.refusal is not None:
+        raise OperationRefused(result.refusal)
+    assert result.change is not None
+    forced = " (FORCED past the failed checks; recorded in the audit)" if result.failed_checks else ""
+    click.echo(f"Advanced: {describe_flag_change(result.change)}{forced}")
+
+
+def describe_flag_change(change: FlagChange) -> str:
+    """``"voice agent v2: 10 %, master switch on -> 25 %, master switch on (set_percentage by ann)"``."""
+    return (
+        f"voice agent v2: {change.describe(new=False)} -> {change.describe(new=True)} "
+        f"({change.action} by {change.changed_by})"
+    )
+
+
+def describe_override_change(change: OverrideChange) -> str:
+    """``"tenant t1: no override -> kept on v1 (rollback_tenant by ann)"``."""
+    return (
+        f"tenant {change.tenant_id}: {change.describe_value(change.old)} -> {change.describe_value(change.new)} "
+        f"({change.action} by {change.changed_by})"
+    )
+
+
+def _audit_value(value: dict[str, object] | None) -> str:
+    if value is None:
+        return "none"
+    if "rollout_percentage" in value:
+        return f"{value['rollout_percentage']} % {'on' if value.get('enabled') else 'off'}"
+    return OverrideChange.describe_value(bool(value.get("enabled")))
