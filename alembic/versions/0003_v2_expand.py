@@ -33,6 +33,13 @@ UPGRADE_FILES = (
     "catalogs/20_outcomes.sql",
     "catalogs/30_rules.sql",
     "expand/30_v2_columns.sql",
+    "transform/20_configs.sql",
+    "transform/30_calls.sql",
+    "transform/40_metrics.sql",
+    "expand/40_triggers.sql",
+    "backfill/10_step.sql",
+    "backfill/20_procedure.sql",
+    "backfill/30_pending.sql",
 )
 # TODO: also run backup/manifest.sql (owned by the operator engineer, see docs/INTERNALS.md) once it exists.
 

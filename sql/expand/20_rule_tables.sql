@@ -11,19 +11,19 @@
 
 -- Language spellings (ISO 639 codes and language names) -> BCP 47 primary language subtag.
 CREATE TABLE IF NOT EXISTS voice_migration.language_map (
-    spelling_key text PRIMARY KEY CHECK (spelling_key = voice_migration.normalize_key(spelling_key)),
+    spelling_key text PRIMARY KEY CHECK (spelling_key <> '' AND spelling_key = voice_migration.normalize_key(spelling_key)),
     language     text NOT NULL CHECK (language ~ '^[a-z]{2,3}$')  -- a region comes from the spelling
 );
 
 -- Call direction spellings -> inbound / outbound.
 CREATE TABLE IF NOT EXISTS voice_migration.direction_map (
-    spelling_key text PRIMARY KEY CHECK (spelling_key = voice_migration.normalize_key(spelling_key)),
+    spelling_key text PRIMARY KEY CHECK (spelling_key <> '' AND spelling_key = voice_migration.normalize_key(spelling_key)),
     direction    text NOT NULL CHECK (direction IN ('inbound', 'outbound'))
 );
 
 -- v1 manual outcome spellings -> outcome code (outcome_source = 'manual').
 CREATE TABLE IF NOT EXISTS voice_migration.legacy_outcome_map (
-    spelling_key text PRIMARY KEY CHECK (spelling_key = voice_migration.normalize_key(spelling_key)),
+    spelling_key text PRIMARY KEY CHECK (spelling_key <> '' AND spelling_key = voice_migration.normalize_key(spelling_key)),
     outcome_code text NOT NULL REFERENCES voice_migration.outcome_catalog (code)
 );
 

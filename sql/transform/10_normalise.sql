@@ -1,6 +1,6 @@
 -- 10_normalise.sql — the normalisers every rule lookup goes through.
 --
--- What: voice_migration.fold_text(text)    -> ' words ' : NFC, Latin accents removed, lower case,
+-- What: voice_migration.fold_text(text)    -> ' words ' : accents removed (NFD), lower case,
 --                                             every run of other characters one space, padded
 --                                             with a space on both sides (so ' ' || keyword finds
 --                                             a keyword at the start of a word);
@@ -16,12 +16,11 @@ RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 SET search_path = pg_catalog, public, voice_migration
 AS $$
-    -- translate() runs before lower() so the result does not depend on the collation's idea of
-    -- upper-case accented letters; after it only ASCII case is left, which lower() always knows.
+    -- NFD splits an accented letter into its base letter and combining marks (U+0300..U+036F),
+    -- which are dropped; lower() then only meets ASCII letters with a meaning here, whatever the
+    -- collation. Everything else (punctuation, emoji, other scripts) separates words.
     SELECT ' ' || btrim(regexp_replace(
-               lower(translate(normalize(p_text, NFC),
-                               'ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĄąĆćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİĴĵĶķĹĺĻļĽľŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽž',
-                               'AAAAAACEEEEIIIINOOOOOUUUUYaaaaaaceeeeiiiinooooouuuuyyAaAaAaCcCcCcCcDdEeEeEeEeEeGgGgGgGgHhIiIiIiIiIJjKkLlLlLlNnNnNnOoOoOoRrRrRrSsSsSsSsTtTtUuUuUuUuUuUuWwYyYZzZzZz')),
+               lower(regexp_replace(normalize(p_text, NFD), '[\u0300-\u036f]+', '', 'g')),
                '[^a-z0-9]+', ' ', 'g')) || ' '
 $$;
 

@@ -1,0 +1,59 @@
+-- 20_procedure.sql — the whole backfill as one CALL, committing after every batch (plain-SQL path).
+--
+-- What: CALL voice_migration.backfill(batch_size, tenant_ids, lock_retries) runs the phases configs,
+--       calls and metrics with voice_migration.backfill_step (the same step the Python runner uses),
+--       COMMITs after every batch, retries a batch that hit lock_timeout with backoff (then fails
+--       with a clear message; the next run resumes there) and halves the batch on statement_timeout.
+--       It must be CALLed outside a transaction block (alembic: autocommit_block; psql: autocommit).
+-- Inputs: batch_size (default 5000), tenant_ids (NULL = all), lock_retries (default 5).
+-- Re-run: safe: it resumes from voice_migration.backfill_progress; on migrated data it changes nothing.
+-- Note: PostgreSQL refuses COMMIT in a procedure that has a SET clause, so this one cannot pin
+--       search_path like every function does; every name in it is schema-qualified instead.
+
+CREATE OR REPLACE PROCEDURE voice_migration.backfill(
+    p_batch_size integer DEFAULT 5000, p_tenant_ids text[] DEFAULT NULL, p_lock_retries integer DEFAULT 5)
+LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+    v_phase    text;
+    v_size     integer;
+    v_attempts integer;
+    v_step     record;
+    v_changed  bigint;
+BEGIN
+    FOREACH v_phase IN ARRAY ARRAY['configs', 'calls', 'metrics'] LOOP
+        v_size := p_batch_size;
+        v_changed := 0;
+        LOOP
+            v_attempts := 0;
+            LOOP
+                BEGIN
+                    SELECT * INTO v_step FROM voice_migration.backfill_step(v_phase, v_size, p_tenant_ids);
+                    EXIT;
+                EXCEPTION
+                    WHEN lock_not_available THEN
+                        v_attempts := v_attempts + 1;
+                        IF v_attempts > p_lock_retries THEN
+                            RAISE EXCEPTION 'backfill %: rows stayed locked by another transaction through % attempts (lock_timeout %)',
+                                v_phase, v_attempts, pg_catalog.current_setting('lock_timeout')
+                                USING ERRCODE = 'lock_not_available',
+                                      HINT = 'find the blocking transaction in pg_stat_activity, let it finish or end it, then run the backfill again: it resumes at the last committed batch';
+                        END IF;
+                        PERFORM pg_catalog.pg_sleep(LEAST(0.1 * 2 ^ v_attempts, 5));
+                    WHEN query_canceled THEN
+                        -- only a statement_timeout halves the batch; an operator's cancel stops the run
+                        IF SQLERRM NOT LIKE '%statement timeout%' OR v_size = 1 THEN
+                            RAISE;
+                        END IF;
+                        v_size := GREATEST(v_size / 2, 1);
+                        RAISE NOTICE 'backfill %: statement timeout, batch size halved to %', v_phase, v_size;
+                END;
+            END LOOP;
+            v_changed := v_changed + v_step.rows_changed;
+            COMMIT;
+            EXIT WHEN v_step.finished;
+        END LOOP;
+        RAISE NOTICE 'backfill %: done, % rows changed', v_phase, v_changed;
+    END LOOP;
+END
+$$;

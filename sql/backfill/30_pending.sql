@@ -1,0 +1,53 @@
+-- 30_pending.sql — what a backfill would change, without changing it (dry-run planning).
+--
+-- What: voice_migration.backfill_pending(phase, tenant_ids) -> how many rows the phase would write:
+--         configs : unmigrated configs that would become v2 (quarantined ones do not change);
+--         calls   : calls without an outcome;
+--         metrics : metrics rows that would be inserted, updated or deleted (computes them all:
+--                   seconds on a million calls, read-only).
+-- Inputs: tenant_ids NULL = every tenant.  Re-run: safe; read-only.
+
+CREATE OR REPLACE FUNCTION voice_migration.backfill_pending(p_phase text, p_tenant_ids text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, public, voice_migration
+SET plan_cache_mode = force_custom_plan
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_count bigint;
+BEGIN
+    IF p_phase = 'configs' THEN
+        SELECT count(*) INTO v_count
+        FROM voice_migration.derive_configs(ARRAY(
+            SELECT c FROM voice_agent_configs AS c
+            WHERE c.schema_version IS NULL AND (p_tenant_ids IS NULL OR c.tenant_id = ANY (p_tenant_ids)))) AS d
+        WHERE cardinality(d.reasons) = 0;
+    ELSIF p_phase = 'calls' THEN
+        SELECT count(*) INTO v_count FROM voice_agent_calls AS c
+        WHERE c.outcome_code IS NULL AND (p_tenant_ids IS NULL OR c.tenant_id = ANY (p_tenant_ids));
+    ELSIF p_phase = 'metrics' THEN
+        WITH d AS MATERIALIZED (
+            SELECT * FROM voice_migration.derive_metrics(ARRAY(
+                SELECT c FROM voice_agent_configs AS c
+                WHERE p_tenant_ids IS NULL OR c.tenant_id = ANY (p_tenant_ids)))
+        )
+        SELECT (SELECT count(*) FROM d LEFT JOIN voice_agent_metrics AS m ON m.config_id = d.config_id
+                WHERE (m.tenant_id, m.total_calls, m.avg_duration_seconds, m.p50_latency_ms,
+                       m.p95_latency_ms, m.p99_latency_ms, m.outcome_counts, m.error_rate,
+                       m.first_call_at, m.last_call_at)
+                      IS DISTINCT FROM
+                      (d.tenant_id, d.total_calls, d.avg_duration_seconds, d.p50_latency_ms,
+                       d.p95_latency_ms, d.p99_latency_ms, d.outcome_counts, d.error_rate,
+                       d.first_call_at, d.last_call_at))
+             + (SELECT count(*) FROM voice_agent_metrics AS m
+                WHERE (p_tenant_ids IS NULL OR m.tenant_id = ANY (p_tenant_ids))
+                  AND NOT EXISTS (SELECT FROM d WHERE d.config_id = m.config_id))
+        INTO v_count;
+    ELSE
+        RAISE EXCEPTION 'unknown backfill phase %', quote_nullable(p_phase)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'use configs, calls or metrics';
+    END IF;
+    RETURN v_count;
+END
+$$;
