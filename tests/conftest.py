@@ -86,3 +86,59 @@ def v1_conn(v1_database_url: str) -> Iterator[psycopg.Connection[tuple[object, .
     """An autocommit connection to a fresh v1 database."""
     with psycopg.connect(v1_database_url, autocommit=True) as conn:
         yield conn
+
+
+# --- rollout and feature flags (issue 5; tests/test_flags_*.py, tests/test_rollout_*.py) ---------------
+# A template at revision 0002_v2_flags: the flag tables on top of the v1 baseline and nothing else, so
+# these tests exercise exactly the rollout revision.
+TEMPLATE_FLAGS = "vm_template_flags"
+
+
+@pytest.fixture(scope="session")
+def _flags_template(pg_server: Server) -> Iterator[None]:
+    make_template(pg_server, TEMPLATE_FLAGS, "0002_v2_flags")
+    yield
+    pg_server.janitor(TEMPLATE_FLAGS, as_template=True).drop()
+
+
+@pytest.fixture()
+def flags_database_url(pg_server: Server, _flags_template: None) -> Iterator[str]:
+    """URL of a fresh database at revision 0002_v2_flags (flags row disabled at 0 %), with no tenants."""
+    with fresh_database(pg_server, TEMPLATE_FLAGS) as url:
+        yield url
+
+
+@pytest.fixture()
+def flags_conn(flags_database_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """An autocommit connection to a fresh database at revision 0002_v2_flags."""
+    with psycopg.connect(flags_database_url, autocommit=True) as conn:
+        yield conn
+
+
+def add_tenants(conn: psycopg.Connection[tuple[object, ...]], count: int, prefix: str = "tenant-") -> list[str]:
+    """Insert tenants ``<prefix>1`` .. ``<prefix><count>`` and return their ids."""
+    rows = conn.execute(
+        "INSERT INTO tenants (id, name, created_at) SELECT %s || g, 'Tenant ' || g, now() "
+        "FROM generate_series(1, %s) AS g RETURNING id",
+        (prefix, count),
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def add_calls(
+    conn: psycopg.Connection[tuple[object, ...]],
+    version: str,
+    count: int,
+    *,
+    failed: int = 0,
+    latency_ms: float = 400.0,
+    age: str = "1 hour",
+) -> None:
+    """Insert ``count`` calls of ``version`` made ``age`` ago, ``failed`` of them failed, all at ``latency_ms``."""
+    conn.execute(
+        "INSERT INTO voice_agent_calls (id, tenant_id, status, latency_ms, version, created_at) "
+        "SELECT %s || '-' || md5(random()::text) || g, 'tenant-1', "
+        "CASE WHEN g <= %s THEN 'failed' ELSE 'completed' END, %s, %s, now() - %s::interval "
+        "FROM generate_series(1, %s) AS g",
+        (version, failed, latency_ms, version, age, count),
+    )
