@@ -64,7 +64,7 @@ class PhaseOutcome(Protocol):
     rows_done: int
     rows_changed: int
     quarantined: int
-    stopped: bool
+    finished: bool
 
 
 class Backfill(Protocol):
@@ -280,14 +280,14 @@ def _redacted(conn: Conn) -> str:
 # --- the steps ------------------------------------------------------------------------------
 
 
-def _upgrade_head(settings: Settings, connection: sqlalchemy.Connection | None = None) -> None:
-    """``alembic upgrade head`` with the backfill left to the phases; on ``connection`` when given (dry run)."""
+def _upgrade(settings: Settings, target: str, connection: sqlalchemy.Connection | None = None) -> None:
+    """``alembic upgrade TARGET`` with the backfill left to the phases; on ``connection`` when given (dry run)."""
     config = revisions.alembic_config(settings.database_url)
     config.attributes["skip_backfill"] = True
     if connection is not None:
         config.attributes["connection"] = connection
     try:
-        command.upgrade(config, "head")
+        command.upgrade(config, target)
     except sqlalchemy.exc.DBAPIError as exc:
         # Unwrap, so lock timeouts are retried and database errors are reported like ours.
         if isinstance(exc.orig, psycopg.Error):
@@ -352,7 +352,7 @@ def _run_phases(
             if result.quarantined:
                 note += f", {result.quarantined:,} quarantined"
             out.append(StepSummary(label, result.rows_changed, 0.0, note))
-        if result.stopped:
+        if not result.finished:
             return True
     return False
 
@@ -405,7 +405,7 @@ def _steps(
     run: _Run,
     plan: MigrationPlan,
     options: MigrationOptions,
-    upgrade: Callable[[], None],
+    upgrade: Callable[[], str],
     should_stop: Callable[[], bool],
 ) -> tuple[str | None, ValidationReport, bool]:
     """validate v1 -> backup -> revisions -> phases; returns (backup id, pre-flight report, stopped)."""
@@ -425,15 +425,8 @@ def _steps(
         return backup_id, preflight, True
     if plan.revisions_to_apply:
         with run.step("revisions", len(plan.revisions_to_apply)) as out:
-            retry_on_lock_timeout(upgrade, what="applying the Alembic revisions")
-            out.append(
-                StepSummary(
-                    "revisions",
-                    len(plan.revisions_to_apply),
-                    0.0,
-                    f"{plan.current_revision} -> {plan.head_revision}",
-                )
-            )
+            note = upgrade()
+            out.append(StepSummary("revisions", len(plan.revisions_to_apply), 0.0, note))
     stopped = _run_phases(conn, run, options, should_stop)
     return backup_id, preflight, stopped
 
@@ -495,8 +488,9 @@ def _real_run(
     stop: Callable[[], bool],
     started: float,
 ) -> MigrationResult:
-    def upgrade() -> None:
-        _upgrade_head(settings)
+    def upgrade() -> str:
+        retry_on_lock_timeout(lambda: _upgrade(settings, "head"), what="applying the Alembic revisions")
+        return f"{plan.current_revision} -> {plan.head_revision}"
 
     with connect(settings, autocommit=True) as conn:
         backup_id, preflight, stopped = _steps(conn, run, plan, options, upgrade, stop)
@@ -507,6 +501,21 @@ def _real_run(
         plan, tuple(run.steps), backup_id, quarantine, preflight, verification, (), final,
         time.perf_counter() - started, interrupted=stopped,
     )  # fmt: skip
+
+
+def _dry_run_upgrade(settings: Settings, plan: MigrationPlan, connection: sqlalchemy.Connection) -> str:
+    """Rehearse the revisions that can run in a transaction: up to the expand revision.
+
+    The revisions after it (the backfill revision) build an index CONCURRENTLY and commit per
+    batch, outside any transaction; they cannot be rolled back, so a dry run does not run them.
+    Their data work is what the phases rehearse; their index and constraint validation are not.
+    """
+    if EXPAND_REVISION not in plan.revisions_to_apply:
+        return f"not rehearsed: {', '.join(plan.revisions_to_apply)} run outside a transaction"
+    _upgrade(settings, EXPAND_REVISION, connection)
+    skipped = plan.revisions_to_apply[plan.revisions_to_apply.index(EXPAND_REVISION) + 1 :]
+    note = f"{plan.current_revision} -> {EXPAND_REVISION}"
+    return note + (f" ({', '.join(skipped)} not rehearsed: outside a transaction)" if skipped else "")
 
 
 def _dry_run(
@@ -533,8 +542,8 @@ def _dry_run(
             transaction = sa_conn.begin()
             try:
 
-                def upgrade() -> None:
-                    _upgrade_head(settings, sa_conn)
+                def upgrade() -> str:
+                    return _dry_run_upgrade(settings, plan, sa_conn)
 
                 # force_rollback: whatever happens, nothing is committed; and an accidental
                 # commit() inside the block raises instead of persisting half a dry run.
