@@ -17,7 +17,7 @@ DROP TRIGGER IF EXISTS voice_agent_calls_catalog_guard_update ON voice_agent_cal
 DROP TRIGGER IF EXISTS capability_catalog_keep_codes ON voice_migration.capability_catalog;
 DROP TRIGGER IF EXISTS outcome_catalog_keep_codes ON voice_migration.outcome_catalog;
 
-DROP PROCEDURE IF EXISTS voice_migration.backfill(integer, text[]);
+DROP PROCEDURE IF EXISTS voice_migration.backfill(integer, text[], integer);
 DROP FUNCTION IF EXISTS voice_migration.backfill_step(text, integer, text[]);
 DROP FUNCTION IF EXISTS voice_migration.backfill_pending(text, text[]);
 DROP FUNCTION IF EXISTS voice_migration.configs_dual_write();
@@ -29,7 +29,8 @@ DROP FUNCTION IF EXISTS voice_migration.derive_configs(voice_agent_configs[]);
 DROP FUNCTION IF EXISTS voice_migration.derive_call_outcomes(voice_agent_calls[]);
 DROP FUNCTION IF EXISTS voice_migration.derive_metrics(text[], text[]);
 DROP FUNCTION IF EXISTS voice_migration.normalize_language(text);
-DROP FUNCTION IF EXISTS voice_migration.parse_prompt(text);
+DROP FUNCTION IF EXISTS voice_migration.call_damage(voice_agent_calls[]);
+DROP FUNCTION IF EXISTS voice_migration.backfill_scope(text[]);
 
 DROP TABLE IF EXISTS voice_agent_metrics;
 

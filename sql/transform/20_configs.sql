@@ -118,8 +118,8 @@ BEGIN
     ),
     directions AS (
         SELECT cd.id,
-               bool_or(d.direction = 'inbound') AS has_inbound,
-               bool_or(d.direction = 'outbound') AS has_outbound
+               bool_or(d.normalised = 'inbound') AS has_inbound,
+               bool_or(d.normalised = 'outbound') AS has_outbound
         FROM call_directions AS cd
         JOIN (SELECT r.direction, m.direction AS normalised
               FROM (SELECT DISTINCT x.direction FROM call_directions AS x) AS r

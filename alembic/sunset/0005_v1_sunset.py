@@ -1,0 +1,33 @@
+"""v1 sunset (contract): drop the v1-only columns and the dual-write triggers (DESIGN.md section 2).
+
+Guarded: it refuses, with one clear message, unless the rollout is at 100 % with the
+master switch on, no tenant is held on v1, every config is migrated, every call has an
+outcome and every v2 constraint is validated (``sql/sunset/10_guard.sql``). It lives in
+its own version location, so only ``alembic -n sunset upgrade head`` reaches it; a plain
+``alembic upgrade head`` never does. The v1-only values are archived in
+``voice_migration.sunset_archive_*`` first; the downgrade restores them.
+
+Revision ID: 0005_v1_sunset
+Revises: 0004_v2_backfill
+"""
+
+from collections.abc import Sequence
+
+from voice_migration.migration_ops import run_sql_file, set_timeouts
+
+revision: str = "0005_v1_sunset"
+down_revision: str | Sequence[str] | None = "0004_v2_backfill"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    set_timeouts()
+    run_sql_file("sunset/10_guard.sql")
+    run_sql_file("sunset/20_contract.sql")
+
+
+def downgrade() -> None:
+    set_timeouts()
+    run_sql_file("sunset/30_restore_v1.sql")
+    run_sql_file("expand/40_triggers.sql")

@@ -1,0 +1,210 @@
+"""Run the v2 backfill phases batch by batch, online and resumable (DESIGN.md section 2).
+
+Each batch is one call of ``voice_migration.backfill_step`` (``sql/backfill/10_step.sql``):
+the database picks the next keys after the stored position, migrates them set-based and
+stores the new position in the same transaction. This module only drives the loop, the
+way pgroll and GitLab batched migrations do: one transaction per batch, a progress
+callback, a stop flag checked between batches, retries with backoff when a v1 writer
+holds a row longer than ``lock_timeout``, and a halved batch after a ``statement_timeout``.
+The plain-SQL path (``CALL voice_migration.backfill(...)``) runs the very same step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import errors, pq, sql
+
+from voice_migration.errors import LockTimeoutExhausted, OperationRefused, UsageError
+
+PHASES = ("configs", "calls", "metrics")
+LOCK_ATTEMPTS = 5  # a batch whose rows stay locked this many times in a row gives up
+BACKOFF_SECONDS = 0.2  # first wait after a lock timeout; doubles, at most MAX_BACKOFF_SECONDS
+MAX_BACKOFF_SECONDS = 5.0
+
+Connection = psycopg.Connection[tuple[object, ...]]
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """What one phase did: keys walked, rows written, how it was batched and how it ended."""
+
+    phase: str
+    rows_done: int  # keys walked in this run (configs or calls)
+    rows_changed: int  # rows whose v2 values were written (metrics: rows inserted, updated or deleted)
+    batches: int
+    seconds: float
+    quarantined: int  # walked rows that are in voice_migration.quarantine
+    final_batch_size: int
+    halvings: int  # statement timeouts that halved the batch
+    lock_retries: int  # batches retried after a lock timeout
+    finished: bool  # False when should_stop() ended the run early; run again to resume
+
+
+@dataclass(frozen=True)
+class _Step:
+    last_key: str | None
+    rows_done: int
+    rows_changed: int
+    quarantined: int
+    finished: bool
+
+
+def run_phase(
+    conn: Connection,
+    phase: str,
+    *,
+    batch_size: int,
+    tenant_ids: Sequence[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    commit: bool = True,
+) -> PhaseResult:
+    """Run ``phase`` from its stored position to the end, one batch per transaction.
+
+    ``commit=True`` commits every batch (any transaction already open on ``conn`` is
+    committed first); ``commit=False`` runs every batch in a savepoint of the caller's
+    open transaction, so a dry run can roll all of it back. ``on_progress(phase, done,
+    total)`` is called after each batch; ``should_stop()`` is checked before each batch.
+    Raises :class:`LockTimeoutExhausted` when a batch stays locked through every retry.
+    """
+    if phase not in PHASES:
+        raise UsageError(f"unknown backfill phase {phase!r}: use one of {', '.join(PHASES)}")
+    if batch_size < 1:
+        raise UsageError(f"batch size must be at least 1, got {batch_size}")
+    tenants = list(tenant_ids) if tenant_ids is not None else None
+    _prepare_transaction(conn, commit)
+    total = _key_count(conn, phase, tenants)
+    done = _resumed_rows(conn, phase, tenants)
+    started = time.perf_counter()
+    size, halvings, lock_retries = batch_size, 0, 0
+    rows_done = rows_changed = quarantined = batches = 0
+    finished = False
+    while not finished:
+        if should_stop is not None and should_stop():
+            break
+        step, size, halved, retried = _run_batch(conn, phase, size, tenants)
+        halvings += halved
+        lock_retries += retried
+        batches += 1
+        rows_done += step.rows_done
+        rows_changed += step.rows_changed
+        quarantined += step.quarantined
+        finished = step.finished
+        done += step.rows_done
+        if on_progress is not None:
+            on_progress(phase, total if finished else min(done, total), total)
+    return PhaseResult(
+        phase=phase,
+        rows_done=rows_done,
+        rows_changed=rows_changed,
+        batches=batches,
+        seconds=time.perf_counter() - started,
+        quarantined=quarantined,
+        final_batch_size=size,
+        halvings=halvings,
+        lock_retries=lock_retries,
+        finished=finished,
+    )
+
+
+def pending_counts(conn: Connection, tenant_ids: Sequence[str] | None = None) -> dict[str, int]:
+    """How many rows each phase would write now: configs to migrate, calls without an outcome,
+    metrics rows to insert, update or delete. Read-only; the metrics count computes every metric."""
+    tenants = list(tenant_ids) if tenant_ids is not None else None
+    counts: dict[str, int] = {}
+    for phase in PHASES:
+        row = conn.execute("SELECT voice_migration.backfill_pending(%s, %s::text[])", (phase, tenants)).fetchone()
+        counts[phase] = int(row[0]) if row and row[0] is not None else 0  # type: ignore[call-overload]
+    return counts
+
+
+def _prepare_transaction(conn: Connection, commit: bool) -> None:
+    status = conn.info.transaction_status
+    if commit:
+        if status == pq.TransactionStatus.INTRANS:
+            conn.commit()
+        return
+    if conn.autocommit and status == pq.TransactionStatus.IDLE:
+        raise UsageError(
+            "commit=False runs the batches in the caller's transaction, but the connection is in "
+            "autocommit mode with no transaction open; open one (conn.transaction()) or use commit=True"
+        )
+    if status == pq.TransactionStatus.IDLE:
+        conn.execute("SELECT 1")  # opens the implicit transaction the batches' savepoints live in
+
+
+def _run_batch(conn: Connection, phase: str, size: int, tenants: list[str] | None) -> tuple[_Step, int, int, int]:
+    """One batch, retried on lock timeouts and halved on statement timeouts (GitLab style)."""
+    halvings = retries = 0
+    while True:
+        try:
+            # Idle connection: a real transaction, committed here. Inside the caller's
+            # transaction (commit=False): a savepoint, so a failed batch can be retried.
+            with conn.transaction():
+                row = conn.execute(
+                    "SELECT last_key, rows_done, rows_changed, quarantined, finished "
+                    "FROM voice_migration.backfill_step(%s, %s, %s::text[])",
+                    (phase, size, tenants),
+                ).fetchone()
+        except errors.LockNotAvailable as exc:
+            retries += 1
+            if retries >= LOCK_ATTEMPTS:
+                raise LockTimeoutExhausted(
+                    f"the {phase} backfill could not lock its next batch in {retries} attempts "
+                    f"(lock_timeout {_setting(conn, 'lock_timeout')} each): another transaction holds those "
+                    "rows; find it in pg_stat_activity and let it finish or end it, then run again: "
+                    "the backfill resumes after the last committed batch"
+                ) from exc
+            time.sleep(min(BACKOFF_SECONDS * 2 ** (retries - 1), MAX_BACKOFF_SECONDS))
+            continue
+        except errors.QueryCanceled as exc:
+            if "statement timeout" not in str(exc):
+                raise
+            if size == 1:
+                raise OperationRefused(
+                    f"the {phase} backfill cannot finish even one row within statement_timeout "
+                    f"{_setting(conn, 'statement_timeout')}: raise VOICE_MIGRATION_STATEMENT_TIMEOUT and "
+                    "run again; the backfill resumes after the last committed batch"
+                ) from exc
+            size = max(1, size // 2)
+            halvings += 1
+            continue
+        assert row is not None
+        last_key, rows_done, rows_changed, quarantined, finished = row
+        step = _Step(
+            last_key=str(last_key) if last_key is not None else None,
+            rows_done=int(rows_done),  # type: ignore[call-overload]
+            rows_changed=int(rows_changed),  # type: ignore[call-overload]
+            quarantined=int(quarantined),  # type: ignore[call-overload]
+            finished=bool(finished),
+        )
+        return step, size, halvings, retries
+
+
+def _key_count(conn: Connection, phase: str, tenants: list[str] | None) -> int:
+    table = "voice_agent_calls" if phase == "calls" else "voice_agent_configs"
+    query = sql.SQL("SELECT count(*) FROM {} WHERE %(t)s::text[] IS NULL OR tenant_id = ANY (%(t)s::text[])").format(
+        sql.Identifier(table)
+    )
+    row = conn.execute(query, {"t": tenants}).fetchone()
+    return int(row[0]) if row else 0  # type: ignore[call-overload]
+
+
+def _resumed_rows(conn: Connection, phase: str, tenants: list[str] | None) -> int:
+    """Keys an interrupted earlier run already walked (0 when the last pass finished)."""
+    row = conn.execute(
+        "SELECT rows_done FROM voice_migration.backfill_progress "
+        "WHERE phase = %s AND scope = voice_migration.backfill_scope(%s::text[]) AND finished_at IS NULL",
+        (phase, tenants),
+    ).fetchone()
+    return int(row[0]) if row else 0  # type: ignore[call-overload]
+
+
+def _setting(conn: Connection, name: str) -> str:
+    row = conn.execute("SELECT current_setting(%s)", (name,)).fetchone()
+    return str(row[0]) if row else "?"
