@@ -61,8 +61,7 @@ DROP TABLE voice_agent_v2_flag_audit, voice_agent_v2_tenant_overrides, voice_age
 
 DROP FUNCTION voice_agent_v2_enabled(text),
               voice_agent_v2_bucket(text),
-              voice_agent_v2_stamp_flags(),
-              voice_agent_v2_stamp_override(),
+              voice_agent_v2_stamp_change(),
               voice_agent_v2_audit_change(),
               voice_agent_v2_notify_change(),
               voice_agent_v2_refuse_change(),

@@ -23,28 +23,19 @@ AS $$
     SELECT coalesce(nullif(current_setting('voice_agent_v2.changed_by', true), ''), session_user::text)
 $$;
 
-CREATE OR REPLACE FUNCTION voice_agent_v2_stamp_flags() RETURNS trigger
+CREATE OR REPLACE FUNCTION voice_agent_v2_stamp_change() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = public, pg_temp
 AS $$
 BEGIN
     NEW.updated_at := now();
     NEW.updated_by := voice_agent_v2_change_actor();
-    IF TG_OP = 'INSERT'
-       OR (NEW.rollout_percentage, NEW.enabled) IS DISTINCT FROM (OLD.rollout_percentage, OLD.enabled) THEN
-        NEW.step_started_at := now();
+    IF TG_TABLE_NAME = 'voice_agent_v2_flags' THEN
+        IF TG_OP = 'INSERT'
+           OR (NEW.rollout_percentage, NEW.enabled) IS DISTINCT FROM (OLD.rollout_percentage, OLD.enabled) THEN
+            NEW.step_started_at := now();
+        END IF;
     END IF;
-    RETURN NEW;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION voice_agent_v2_stamp_override() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = public, pg_temp
-AS $$
-BEGIN
-    NEW.updated_at := now();
-    NEW.updated_by := voice_agent_v2_change_actor();
     RETURN NEW;
 END
 $$;
@@ -108,7 +99,7 @@ END
 $$;
 
 CREATE TRIGGER voice_agent_v2_flags_stamp BEFORE INSERT OR UPDATE ON voice_agent_v2_flags
-    FOR EACH ROW EXECUTE FUNCTION voice_agent_v2_stamp_flags();
+    FOR EACH ROW EXECUTE FUNCTION voice_agent_v2_stamp_change();
 CREATE TRIGGER voice_agent_v2_flags_audit AFTER INSERT OR UPDATE ON voice_agent_v2_flags
     FOR EACH ROW EXECUTE FUNCTION voice_agent_v2_audit_change();
 CREATE TRIGGER voice_agent_v2_flags_notify AFTER INSERT OR UPDATE ON voice_agent_v2_flags
@@ -121,7 +112,7 @@ CREATE TRIGGER voice_agent_v2_flags_no_truncate BEFORE TRUNCATE ON voice_agent_v
         'the single flags row must stay; turn v2 off with `voice-migration rollback --level total --reason ...`');
 
 CREATE TRIGGER voice_agent_v2_overrides_stamp BEFORE INSERT OR UPDATE ON voice_agent_v2_tenant_overrides
-    FOR EACH ROW EXECUTE FUNCTION voice_agent_v2_stamp_override();
+    FOR EACH ROW EXECUTE FUNCTION voice_agent_v2_stamp_change();
 CREATE TRIGGER voice_agent_v2_overrides_audit AFTER INSERT OR UPDATE OR DELETE ON voice_agent_v2_tenant_overrides
     FOR EACH ROW EXECUTE FUNCTION voice_agent_v2_audit_change();
 CREATE TRIGGER voice_agent_v2_overrides_notify AFTER INSERT OR UPDATE OR DELETE ON voice_agent_v2_tenant_overrides
@@ -138,8 +129,7 @@ CREATE TRIGGER voice_agent_v2_audit_no_truncate BEFORE TRUNCATE ON voice_agent_v
 -- voice_agent_v2_change_actor() stays executable by PUBLIC: the stamp triggers run with the writer's
 -- rights and call it; it only reads the writer's own session settings.
 REVOKE ALL ON FUNCTION
-    voice_agent_v2_stamp_flags(),
-    voice_agent_v2_stamp_override(),
+    voice_agent_v2_stamp_change(),
     voice_agent_v2_audit_change(),
     voice_agent_v2_notify_change(),
     voice_agent_v2_refuse_change()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Protocol
 
 import click
 
@@ -10,7 +11,7 @@ from voice_migration import flags, rollout
 from voice_migration.cli.common import database_url_option, handle_errors, settings_from
 from voice_migration.db import connect
 from voice_migration.errors import OperationRefused
-from voice_migration.flag_state import FlagChange, OverrideChange
+from voice_migration.flag_state import Conn, FlagChange, OverrideChange
 from voice_migration.health import HealthPolicy, format_duration
 from voice_migration.rollout_plan import DEFAULT_PLAN_TEXT, PLAN_ENV, RolloutPlan
 
@@ -83,46 +84,32 @@ def set_percentage_command(percentage: int, by: str, reason: str | None, databas
     click.echo(describe_flag_change(change))
 
 
-@rollout_group.command("enable-tenant")
-@click.argument("tenant_id")
-@by_option
-@reason_option
-@database_url_option
-@handle_errors
-def enable_tenant_command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
-    """Force TENANT_ID into v2 whatever its bucket (the master switch still wins)."""
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        change = flags.enable_tenant_for_v2(conn, tenant_id, by, reason=reason)
-    click.echo(describe_override_change(change))
+class _OverrideCommand(Protocol):
+    def __call__(self, conn: Conn, tenant_id: str, updated_by: str, *, reason: str | None = None) -> OverrideChange: ...
 
 
-@rollout_group.command("disable-tenant")
-@click.argument("tenant_id")
-@by_option
-@reason_option
-@database_url_option
-@handle_errors
-def disable_tenant_command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
-    """Keep TENANT_ID on v1 whatever its bucket."""
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        change = flags.disable_tenant_for_v2(conn, tenant_id, by, reason=reason)
-    click.echo(describe_override_change(change))
+def _add_tenant_command(name: str, change_override: _OverrideCommand, summary: str) -> None:
+    """Register ``rollout <name> TENANT_ID --by WHO [--reason R]`` over one override function."""
+
+    @rollout_group.command(name, help=summary)
+    @click.argument("tenant_id")
+    @by_option
+    @reason_option
+    @database_url_option
+    @handle_errors
+    def command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
+        with connect(settings_from(database_url), autocommit=True) as conn:
+            change = change_override(conn, tenant_id, by, reason=reason)
+        click.echo(describe_override_change(change))
 
 
-@rollout_group.command("clear-tenant")
-@click.argument("tenant_id")
-@by_option
-@reason_option
-@database_url_option
-@handle_errors
-def clear_tenant_command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
-    """Remove TENANT_ID's override, so its bucket decides again."""
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        change = flags.clear_tenant_override(conn, tenant_id, by, reason=reason)
-    if change.old is None:
-        click.echo(f"tenant {tenant_id} had no override: nothing changed")
-        return
-    click.echo(describe_override_change(change))
+_add_tenant_command(
+    "enable-tenant", flags.enable_tenant_for_v2, "Force TENANT_ID into v2 whatever its bucket (the switch still wins)."
+)
+_add_tenant_command("disable-tenant", flags.disable_tenant_for_v2, "Keep TENANT_ID on v1 whatever its bucket.")
+_add_tenant_command(
+    "clear-tenant", flags.clear_tenant_override, "Remove TENANT_ID's override; its bucket decides again."
+)
 
 
 @rollout_group.command("history")
@@ -231,6 +218,8 @@ def describe_flag_change(change: FlagChange) -> str:
 
 def describe_override_change(change: OverrideChange) -> str:
     """``"tenant t1: no override -> kept on v1 (rollback_tenant by ann)"``."""
+    if change.old is None and change.new is None:
+        return f"tenant {change.tenant_id} had no override: nothing changed"
     return (
         f"tenant {change.tenant_id}: {change.describe_value(change.old)} -> {change.describe_value(change.new)} "
         f"({change.action} by {change.changed_by})"
