@@ -179,6 +179,15 @@ def test_two_concurrent_set_percentage_calls_serialise_and_both_are_audited(
     assert (earlier.old_percentage, later.old_percentage) == (20, earlier.new_percentage)
 
 
+def test_a_change_waiting_past_the_lock_timeout_is_refused_cleanly(flags_database_url: str, flags_conn: Conn) -> None:
+    with psycopg.connect(flags_database_url) as blocker:
+        blocker.execute("SELECT * FROM voice_agent_v2_flags FOR UPDATE")
+        flags_conn.execute("SET lock_timeout = '100ms'")
+        with pytest.raises(OperationRefused, match="another change to the rollout flags is in progress"):
+            flags.update_rollout_percentage(flags_conn, 40, "ann")
+    assert flags_row(flags_conn) == (False, 0)
+
+
 HEALTHY = HealthPolicy(window=timedelta(hours=24), min_calls=50)
 
 

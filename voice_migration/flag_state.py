@@ -192,7 +192,13 @@ def flag_change(conn: Conn, *, action: str, changed_by: str, reason: str | None)
     note = reason.strip() if reason and reason.strip() else None
     with conn.transaction():
         with flag_tables_required():
-            row = conn.execute(flags_sql("lock_flags")).fetchone()
+            try:
+                row = conn.execute(flags_sql("lock_flags")).fetchone()
+            except psycopg.errors.LockNotAvailable as exc:
+                raise OperationRefused(
+                    "another change to the rollout flags is in progress (the flags row stayed locked past the lock "
+                    "timeout): nothing was changed; run the command again in a moment"
+                ) from exc
         if row is None:
             raise flags_row_missing()
         state = FlagState(
