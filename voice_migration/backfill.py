@@ -87,6 +87,8 @@ def run_phase(
     while not finished:
         if should_stop is not None and should_stop():
             break
+        if commit and conn.info.transaction_status == pq.TransactionStatus.INTRANS:
+            conn.commit()  # so that the batch below is a transaction of its own, not a savepoint
         step, size, halved, retried = _run_batch(conn, phase, size, tenants)
         halvings += halved
         lock_retries += retried

@@ -2,8 +2,8 @@
 --
 -- What: configs_dual_write / calls_dual_write (BEFORE INSERT OR UPDATE, per row):
 --         * a v1 write (INSERT without v2 values, or an UPDATE that changes prompt, voice_id,
---           language, name, enabled or tenant_id of a config; outcome, status, ended_reason,
---           transcript or duration_seconds of a call) recomputes the v2 columns with the very
+--           language, name, enabled or tenant_id of a config; outcome of a call, or status,
+--           ended_reason, transcript, duration_seconds of a call with an inferred outcome) recomputes the v2 columns with the very
 --           functions the backfill uses (derive_configs / derive_call_outcomes on ARRAY[NEW]);
 --           v2-only keys (voice_config speed/pitch, other personality keys) are kept. A config
 --           that can no longer be derived goes back to v1 shape and into quarantine (its previous
@@ -125,10 +125,12 @@ BEGIN
         END IF;
     ELSIF TG_OP = 'INSERT' AND NEW.outcome_code IS NOT NULL THEN
         NEW.outcome_source := coalesce(NEW.outcome_source, 'manual');
-    ELSIF TG_OP = 'INSERT' OR NEW.outcome_code IS NULL
-          OR (NEW.outcome, NEW.status, NEW.ended_reason, NEW.transcript, NEW.duration_seconds)
-             IS DISTINCT FROM
-             (OLD.outcome, OLD.status, OLD.ended_reason, OLD.transcript, OLD.duration_seconds) THEN
+    ELSIF TG_OP = 'INSERT' OR NEW.outcome_code IS NULL OR NEW.outcome IS DISTINCT FROM OLD.outcome
+          -- a manual outcome outranks inference (DESIGN.md section 4): only an inferred one follows
+          -- changes of status, ended_reason, transcript or duration
+          OR (NEW.outcome_source = 'inferred'
+              AND (NEW.status, NEW.ended_reason, NEW.transcript, NEW.duration_seconds)
+                  IS DISTINCT FROM (OLD.status, OLD.ended_reason, OLD.transcript, OLD.duration_seconds)) THEN
         SELECT d.outcome_code, d.outcome_source INTO NEW.outcome_code, NEW.outcome_source
         FROM voice_migration.derive_call_outcomes(ARRAY[NEW]) AS d;
     END IF;
