@@ -20,19 +20,18 @@ and knows nothing about terminals.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import psycopg
 import sqlalchemy
 from sqlalchemy import create_engine, pool
 
 from alembic import command
-from voice_migration import revisions
+from voice_migration import backfill, revisions
 from voice_migration.backup import create_backup, table_exists
 from voice_migration.config import Settings, sqlalchemy_url
 from voice_migration.db import apply_timeouts, connect
@@ -56,45 +55,6 @@ PHASE_STEPS: Mapping[str, str] = {"configs": "transform configs", "calls": "infe
 STEPS = ("validate v1", "backup", "revisions", *PHASE_STEPS.values(), "verify")
 # Below this revision the v2 columns do not exist: the backfill cannot run.
 EXPAND_REVISION = "0003_v2_expand"
-
-
-class PhaseOutcome(Protocol):
-    """What :mod:`voice_migration.backfill`'s ``run_phase`` returns (the fields migrate reads)."""
-
-    rows_done: int
-    rows_changed: int
-    quarantined: int
-    finished: bool
-
-
-class Backfill(Protocol):
-    """The transform module's API (docs/INTERNALS.md)."""
-
-    def run_phase(
-        self,
-        conn: Conn,
-        phase: str,
-        *,
-        batch_size: int,
-        tenant_ids: Sequence[str] | None = None,
-        on_progress: Callable[[str, int, int], None] | None = None,
-        should_stop: Callable[[], bool] | None = None,
-        commit: bool = True,
-    ) -> PhaseOutcome:
-        """Run one phase."""
-
-    def pending_counts(self, conn: Conn, tenant_ids: Sequence[str] | None = None) -> dict[str, int]:
-        """Rows each phase still has to do."""
-
-
-def _backfill() -> Backfill:
-    try:
-        module = importlib.import_module("voice_migration.backfill")
-    except ImportError as exc:
-        raise OperationRefused(
-            "this installation has no backfill module (voice_migration.backfill); reinstall voice-migration"
-        ) from exc
-    return module
 
 
 @dataclass(frozen=True)
@@ -257,7 +217,7 @@ def plan_migration(conn: Conn, options: MigrationOptions) -> MigrationPlan:
     assert current is not None
     require_known_tenants(conn, options.tenant_ids)
     at_expand = EXPAND_REVISION not in to_apply
-    pending = _backfill().pending_counts(conn, options.tenant_ids) if at_expand else None
+    pending = backfill.pending_counts(conn, options.tenant_ids) if at_expand else None
     if not conn.autocommit:
         conn.rollback()
     return MigrationPlan(
@@ -326,7 +286,6 @@ def _run_phases(
     should_stop: Callable[[], bool],
 ) -> bool:
     """The backfill phases; returns True when the operator stopped the run."""
-    backfill = _backfill()
     pending = backfill.pending_counts(conn, options.tenant_ids)
     for phase, label in PHASE_STEPS.items():
         if should_stop():

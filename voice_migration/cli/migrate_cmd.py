@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from voice_migration.migrate import (
 from voice_migration.progress import LOG_FORMATS, LogFormat, setup_output
 from voice_migration.scope import parse_tenant_ids
 
+log = logging.getLogger(__name__)
 RESUME_HINT = "run the same command again to resume where it stopped"
 
 
@@ -45,7 +47,7 @@ def stop_on_ctrl_c(flag: StopFlag) -> Iterator[None]:
         if flag.requested:
             raise KeyboardInterrupt
         flag.requested = True
-        click.echo("stopping after the current batch (press Ctrl-C again to abort now)...", err=True)
+        log.warning("Ctrl-C: stopping after the current batch (press Ctrl-C again to abort now)")
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
@@ -155,21 +157,25 @@ def migrate_command(
     )
     options.validate()
     settings = settings_from(database_url)
+    reporter = setup_output(verbose=verbose, log_format=log_format, interactive=sys.stderr.isatty())
     if skip_backup and not dry_run:
-        click.secho(
+        warning = (
             "WARNING: --skip-backup: no backup will be taken; if this migration goes wrong, "
-            "`rollback --level data` will have nothing to restore.",
-            err=True,
-            fg="red",
-            bold=True,
+            "`rollback --level data` will have nothing to restore."
         )
+        if log_format == "json":
+            log.warning(warning)
+        else:
+            click.secho(warning, err=True, fg="red", bold=True)
 
     def confirm_plan(plan: MigrationPlan) -> None:
-        click.echo(render_plan(plan), err=True)
+        if log_format == "json":  # a log shipper gets the plan as one JSON record too
+            log.info(" | ".join(line.strip() for line in render_plan(plan).splitlines()), extra={"event": "plan"})
+        else:
+            click.echo(render_plan(plan), err=True)
         if not plan.dry_run:  # a dry run changes nothing: nothing to confirm
             confirm(f"migrate {plan.scope} to v2", yes=yes)
 
-    reporter = setup_output(verbose=verbose, log_format=log_format, interactive=sys.stderr.isatty())
     flag = StopFlag()
     with stop_on_ctrl_c(flag):
         result = run_migration(settings, options, reporter=reporter, should_stop=flag, confirm=confirm_plan)
