@@ -15,7 +15,7 @@ import pytest
 from tests.helpers import run_cli, v1_checksums
 from voice_migration.backup import create_backup, get_backup, list_backups
 from voice_migration.cli.backups_cmd import restore_from_cli
-from voice_migration.errors import CheckFailed, OperationRefused, UsageError
+from voice_migration.errors import CheckFailed, LockTimeoutExhausted, OperationRefused, UsageError
 from voice_migration.oplock import LOCK_NAMESPACE, LOCK_OPERATION
 from voice_migration.restore import plan_restore, restore_backup
 from voice_migration.seed import SeedSpec, seed_v1
@@ -273,3 +273,14 @@ def test_the_password_is_never_printed(seeded_url: str) -> None:
         result = run_cli(args, database_url=with_password)
         assert result.returncode in (0, 2), result.stderr
         assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_a_restore_that_cannot_lock_the_tables_gives_up_after_retries(conn: Conn, seeded_url: str) -> None:
+    info = create_backup(conn)
+    conn.execute("SET lock_timeout = '100ms'")
+    with psycopg.connect(seeded_url) as writer:  # an application transaction left open on a config
+        writer.execute("UPDATE voice_agent_configs SET name = name WHERE id = 'cfg_00000004'")
+        with pytest.raises(LockTimeoutExhausted, match="could not lock the tables"):
+            restore_backup(conn, info.backup_id)
+        writer.rollback()
+    assert [b.kind for b in list_backups(conn)] == ["manual"], "nothing was left half-done"

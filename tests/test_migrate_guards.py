@@ -99,3 +99,13 @@ def test_the_password_never_appears_in_migrate_output(seeded_url: str) -> None:
         )
         assert result.returncode in (0, 1, 2)
         assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_an_unreachable_database_is_one_line_and_exit_2() -> None:
+    result = run_cli(
+        ["migrate", "--dry-run"],
+        database_url="postgresql://postgres:hunter2@127.0.0.1:1/nowhere",
+        env={"VOICE_MIGRATION_CONNECT_TIMEOUT": "2"},
+    )
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr, "cannot connect to postgresql://postgres:***@127.0.0.1:1/nowhere")
