@@ -142,3 +142,53 @@ def add_calls(
         "FROM generate_series(1, %s) AS g",
         (version, failed, latency_ms, version, age, count),
     )
+
+
+# --- validation (issue 6; tests/test_validation_*.py) ----------------------------------------------------
+# Templates of migrated data: generated v1 rows (clean, or with every messy case) taken to head by the
+# real backfill and then backed up, so the checks start from what a migration leaves behind.
+TEMPLATE_MIGRATED = "vm_template_migrated"
+TEMPLATE_MIGRATED_MESSY = "vm_template_migrated_messy"
+
+
+def _migrated_template(server: Server, name: str, messy: bool) -> None:
+    from psycopg import sql
+
+    from voice_migration.backup import create_backup
+    from voice_migration.revisions import upgrade
+    from voice_migration.seed import SeedSpec, seed_v1
+
+    janitor = server.janitor(name, TEMPLATE_V1)
+    janitor.drop()
+    janitor.init()
+    url = server.url(name)
+    with psycopg.connect(url) as conn:
+        seed_v1(conn, SeedSpec(tenants=3, configs=64 if messy else 12, calls=300 if messy else 240, messy=messy))
+    upgrade(settings_for(url), "head")
+    with psycopg.connect(url) as conn:
+        create_backup(conn)
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER DATABASE {} WITH is_template true").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def _migrated_templates(pg_server: Server, _templates: None) -> Iterator[None]:
+    _migrated_template(pg_server, TEMPLATE_MIGRATED, messy=False)
+    _migrated_template(pg_server, TEMPLATE_MIGRATED_MESSY, messy=True)
+    yield
+    for name in (TEMPLATE_MIGRATED, TEMPLATE_MIGRATED_MESSY):
+        pg_server.janitor(name, as_template=True).drop()
+
+
+@pytest.fixture()
+def migrated_url(pg_server: Server, _migrated_templates: None) -> Iterator[str]:
+    """URL of a fresh database at head holding clean migrated data (3 tenants, 12 configs, 240 calls) and a backup."""
+    with fresh_database(pg_server, TEMPLATE_MIGRATED) as url:
+        yield url
+
+
+@pytest.fixture()
+def migrated_messy_url(pg_server: Server, _migrated_templates: None) -> Iterator[str]:
+    """Like ``migrated_url`` with every messy v1 case planted before the migration (64 configs, 300 calls)."""
+    with fresh_database(pg_server, TEMPLATE_MIGRATED_MESSY) as url:
+        yield url

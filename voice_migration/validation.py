@@ -49,6 +49,12 @@ EXAMPLES_PER_SEVERITY = 5
 #: metrics, because metrics count the calls' outcome codes.
 FIX_ORDER: tuple[str, ...] = ("drifted_v2_columns", "empty_special_instructions", "stale_metrics")
 
+#: Memory for the sorts of one check (metrics percentiles): enough to sort a million calls in memory.
+VALIDATION_WORK_MEM = "64MB"
+#: The backfill's switch: while on, the dual-write triggers leave a write alone, so a repair that
+#: recomputes v2 from v1 is not echoed back into the v1 columns (sql/fix/drifted_v2_columns.sql).
+BACKFILL_SETTING = "voice_migration.backfill"
+
 _DIRECTORIES: dict[Kind, str] = {"validation": "validation", "preflight": "preflight"}
 _FIELD = re.compile(r"^-- (?P<key>[a-z][a-z _-]*):(?P<value>.*)$")
 
@@ -235,24 +241,30 @@ def normalise_tenant_ids(tenant_ids: Sequence[str] | None) -> tuple[str, ...] | 
 
 
 @contextmanager
-def _tenant_scope(conn: Connection, tenant_ids: tuple[str, ...] | None, *, read_only: bool) -> Iterator[None]:
-    """A transaction (a savepoint inside the caller's) with the tenant scope set for the SQL files.
+def _session(
+    conn: Connection, tenant_ids: tuple[str, ...] | None, settings: Mapping[str, str], *, snapshot: bool
+) -> Iterator[None]:
+    """A transaction (a savepoint inside the caller's) with the tenant scope and ``settings`` set locally.
 
-    In a transaction of its own, every check reads the same REPEATABLE READ snapshot, so the
-    report describes one moment even while the application keeps writing.
+    With ``snapshot`` and a transaction of its own, every check reads the same REPEATABLE READ,
+    READ ONLY snapshot, so the report describes one moment while the application keeps writing.
+    Repairs run READ COMMITTED instead: a concurrent writer must not make them fail.
     """
     own = conn.info.transaction_status == TransactionStatus.IDLE
+    values = {TENANT_SCOPE_SETTING: ",".join(tenant_ids or ()), **settings}
     with conn.transaction():
-        if own:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ" + (", READ ONLY" if read_only else ""))
-        row = conn.execute("SELECT current_setting(%s, true)", (TENANT_SCOPE_SETTING,)).fetchone()
-        previous = str(row[0]) if row and row[0] is not None else ""
+        if own and snapshot:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        previous = {name: conn.execute("SELECT current_setting(%s, true)", (name,)).fetchone() for name in values}
         # A mistyped tenant id would otherwise check nothing and pass.
         require_known_tenants(conn, tenant_ids)
-        conn.execute("SELECT set_config(%s, %s, true)", (TENANT_SCOPE_SETTING, ",".join(tenant_ids or ())))
+        for name, value in values.items():
+            conn.execute("SELECT set_config(%s, %s, true)", (name, value))
         yield
-        # Inside a caller's transaction the local setting would outlive our savepoint: put it back.
-        conn.execute("SELECT set_config(%s, %s, true)", (TENANT_SCOPE_SETTING, previous))
+        # Inside a caller's transaction local settings would outlive our savepoint: put them back.
+        for name, row in previous.items():
+            old = "" if row is None or row[0] is None else str(row[0])  # "" reads as unset to our SQL
+            conn.execute("SELECT set_config(%s, %s, true)", (name, old))
 
 
 # The check's own text becomes a subquery: counts per severity are complete, examples are a few.
@@ -303,7 +315,7 @@ def _run(
     started_at = datetime.now(UTC)
     started = time.perf_counter()
     try:
-        with _tenant_scope(conn, scope, read_only=True):
+        with _session(conn, scope, {"work_mem": VALIDATION_WORK_MEM}, snapshot=True):
             results = tuple(_run_check(conn, check) for check in selected)
     except (errors.UndefinedTable, errors.UndefinedColumn, errors.UndefinedFunction) as exc:
         need = "the v2 schema (Alembic head)" if kind == "validation" else "the v1 tables"
@@ -353,7 +365,7 @@ def fix(conn: Connection, tenant_ids: Sequence[str] | None = None, *, checks: Se
     _select("validation", checks)  # an unknown check name must fail before anything is changed
     scope = normalise_tenant_ids(tenant_ids)
     actions = []
-    with _tenant_scope(conn, scope, read_only=False):
+    with _session(conn, scope, {BACKFILL_SETTING: "on"}, snapshot=False):
         for name in FIX_ORDER:
             path = f"fix/{name}.sql"
             text = read_sql(path)

@@ -1,0 +1,88 @@
+-- check: metrics_accuracy
+-- severity: high
+-- what: every voice_agent_metrics row in scope equals a recomputation from the calls, by the contract's
+--       definition (DESIGN.md section 3, INTERNALS.md): one row per existing config that has calls, where
+--       a config's calls are those with its id and its tenant_id; total_calls; avg_duration_seconds (avg
+--       of duration_seconds as stored); p50/p95/p99_latency_ms (percentile_cont over the calls with a
+--       latency); outcome_counts ({outcome_code: calls}); error_rate (failed calls / total calls, failed =
+--       lower(status) IN ('failed', 'error')); first_call_at and last_call_at (min/max created_at).
+--       The recomputation is written here, apart from the metrics function it checks, on purpose: a
+--       check that reused voice_migration.derive_metrics would only find stale rows, never a wrong
+--       formula (and that function, built for batches, takes ~10 s over a million calls).
+-- failure means: dashboards show stale or wrong numbers: calls arrived or changed after the metrics
+--       were computed, or the metrics phase did not run for these configs. `voice-migration validate
+--       --fix` recomputes stale and missing rows with the metrics phase's function. A row for a config
+--       that no longer has calls is reported too; --fix never deletes, the metrics phase of `migrate`
+--       removes it.
+-- inputs: optional tenant scope, SET voice_migration.tenant_ids = 'a,b' (empty or unset = all tenants).
+-- needs: the database at Alembic head.
+-- re-run: safe, a read-only SELECT. Cost: one sort of the calls in scope (give it work_mem).
+-- returns: check_name, severity, entity, id, tenant_id, detail; one row per violation, 0 rows = pass.
+WITH scope AS (
+    SELECT regexp_split_to_array(nullif(btrim(current_setting('voice_migration.tenant_ids', true)), ''),
+                                 '\s*,\s*') AS ids
+),
+calls AS NOT MATERIALIZED (
+    -- Joined on the config id alone, the tenant compared after (IS NOT DISTINCT FROM is no join key):
+    -- the planner, blind to tenant and config being correlated, would otherwise expect one call per
+    -- config and probe an index a million times instead of hashing the configs.
+    -- Grouping sorts the keys; the "C" collation sorts them bytewise, several times faster than a
+    -- linguistic collation, and equality is the same.
+    SELECT k.tenant_id COLLATE "C" AS tenant_id, k.config_id COLLATE "C" AS config_id, k.duration_seconds,
+           k.latency_ms, k.outcome_code COLLATE "C" AS outcome_code, k.status, k.created_at
+    FROM voice_agent_calls AS k
+    JOIN voice_agent_configs AS c ON c.id = k.config_id
+    CROSS JOIN scope AS s
+    WHERE k.tenant_id IS NOT NULL AND c.tenant_id IS NOT DISTINCT FROM k.tenant_id
+      AND (s.ids IS NULL OR k.tenant_id = ANY (s.ids))
+),
+outcomes AS (
+    SELECT o.tenant_id, o.config_id, jsonb_object_agg(o.outcome_code, o.n) AS outcome_counts
+    FROM (SELECT k.tenant_id, k.config_id, k.outcome_code, count(*) AS n
+          FROM calls AS k WHERE k.outcome_code IS NOT NULL GROUP BY 1, 2, 3) AS o
+    GROUP BY 1, 2
+),
+expected AS (
+    SELECT k.tenant_id, k.config_id, count(*) AS total_calls, avg(k.duration_seconds) AS avg_duration_seconds,
+           percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY k.latency_ms) AS pct,
+           count(*) FILTER (WHERE lower(k.status) IN ('failed', 'error'))::numeric / count(*) AS error_rate,
+           min(k.created_at) AS first_call_at, max(k.created_at) AS last_call_at
+    FROM calls AS k
+    GROUP BY 1, 2
+),
+actual AS (
+    SELECT m.*
+    FROM voice_agent_metrics AS m, scope AS s
+    WHERE s.ids IS NULL OR m.tenant_id = ANY (s.ids)
+),
+compared AS (
+    SELECT coalesce(e.config_id, a.config_id) AS id, coalesce(e.tenant_id, a.tenant_id) AS tenant_id,
+           e.config_id IS NOT NULL AS has_calls, a.config_id IS NOT NULL AS has_row,
+           e.total_calls, coalesce(o.outcome_counts, '{}'::jsonb) AS outcome_counts,
+           concat_ws(', ',
+               CASE WHEN a.total_calls IS DISTINCT FROM e.total_calls
+                    THEN format('total_calls %s, recomputed %s', a.total_calls, e.total_calls) END,
+               CASE WHEN a.avg_duration_seconds IS DISTINCT FROM e.avg_duration_seconds
+                    THEN format('avg_duration_seconds %s, recomputed %s', round(a.avg_duration_seconds, 3),
+                                round(e.avg_duration_seconds, 3)) END,
+               CASE WHEN (a.p50_latency_ms, a.p95_latency_ms, a.p99_latency_ms)
+                         IS DISTINCT FROM (e.pct[1], e.pct[2], e.pct[3])
+                    THEN format('p50/p95/p99 %s/%s/%s, recomputed %s/%s/%s', a.p50_latency_ms, a.p95_latency_ms,
+                                a.p99_latency_ms, e.pct[1], e.pct[2], e.pct[3]) END,
+               CASE WHEN a.outcome_counts IS DISTINCT FROM coalesce(o.outcome_counts, '{}'::jsonb)
+                    THEN format('outcome_counts %s, recomputed %s', a.outcome_counts,
+                                coalesce(o.outcome_counts, '{}'::jsonb)) END,
+               CASE WHEN a.error_rate IS DISTINCT FROM e.error_rate
+                    THEN format('error_rate %s, recomputed %s', round(a.error_rate, 4), round(e.error_rate, 4)) END,
+               CASE WHEN (a.first_call_at, a.last_call_at) IS DISTINCT FROM (e.first_call_at, e.last_call_at)
+                    THEN 'first/last call times differ' END) AS differences
+    FROM expected AS e
+    LEFT JOIN outcomes AS o ON o.tenant_id = e.tenant_id AND o.config_id = e.config_id
+    FULL JOIN actual AS a ON a.config_id = e.config_id AND a.tenant_id = e.tenant_id
+)
+SELECT 'metrics_accuracy' AS check_name, 'high' AS severity, 'metrics' AS entity, x.id, x.tenant_id,
+       CASE WHEN NOT x.has_row THEN format('missing: the config has %s calls but no metrics row', x.total_calls)
+            WHEN NOT x.has_calls THEN 'the config has no calls (any more) but still has a metrics row'
+            ELSE 'stale: ' || x.differences END AS detail
+FROM compared AS x
+WHERE NOT x.has_row OR NOT x.has_calls OR x.differences <> '';
