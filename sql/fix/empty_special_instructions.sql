@@ -17,10 +17,8 @@ changed AS (
     FROM scope AS s
     WHERE c.schema_version = 'v2'
       AND jsonb_typeof(c.personality) = 'object'
-      AND (c.personality -> 'special_instructions' IS NULL
-           OR jsonb_typeof(c.personality -> 'special_instructions') = 'null'
-           OR (jsonb_typeof(c.personality -> 'special_instructions') = 'string'
-               AND btrim(c.personality ->> 'special_instructions') = ''))
+      -- ->> gives NULL for a missing key or JSON null, the bare text of a string, and '[]' for []
+      AND nullif(btrim(c.personality ->> 'special_instructions'), '') IS NULL
       AND (s.ids IS NULL OR c.tenant_id = ANY (s.ids))
     RETURNING 1
 )

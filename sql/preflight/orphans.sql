@@ -20,26 +20,19 @@ WHERE c.tenant_id IS NOT NULL
   AND NOT EXISTS (SELECT FROM tenants AS t WHERE t.id = c.tenant_id)
   AND (s.ids IS NULL OR c.tenant_id = ANY (s.ids))
 UNION ALL
-SELECT 'orphans', 'medium', 'call', k.id, k.tenant_id,
-       format('config %s does not exist: the call will be recorded in quarantine (missing_config)', k.config_id)
-FROM voice_agent_calls AS k, scope AS s
-WHERE k.config_id IS NOT NULL
-  AND NOT EXISTS (SELECT FROM voice_agent_configs AS c WHERE c.id = k.config_id)
-  AND (s.ids IS NULL OR k.tenant_id = ANY (s.ids))
-UNION ALL
-SELECT 'orphans', 'medium', 'call', k.id, k.tenant_id,
-       format('tenant %s does not exist: the call will be recorded in quarantine (missing_tenant)', k.tenant_id)
-FROM voice_agent_calls AS k, scope AS s
-WHERE k.tenant_id IS NOT NULL
-  AND NOT EXISTS (SELECT FROM tenants AS t WHERE t.id = k.tenant_id)
-  AND (s.ids IS NULL OR k.tenant_id = ANY (s.ids))
-UNION ALL
-SELECT 'orphans', 'medium', 'call', k.id, k.tenant_id,
-       format('the call''s tenant %s differs from tenant %s of its config %s: recorded in quarantine '
-              '(tenant_mismatch)', k.tenant_id, c.tenant_id, c.id)
+SELECT 'orphans', 'medium', 'call', k.id, k.tenant_id, p.problem
 FROM voice_agent_calls AS k
-JOIN voice_agent_configs AS c ON c.id = k.config_id
 CROSS JOIN scope AS s
-WHERE k.tenant_id IS DISTINCT FROM c.tenant_id
-  AND k.tenant_id IS NOT NULL AND c.tenant_id IS NOT NULL
+LEFT JOIN voice_agent_configs AS c ON c.id = k.config_id
+LEFT JOIN tenants AS t ON t.id = k.tenant_id
+CROSS JOIN LATERAL (VALUES
+    (k.config_id IS NOT NULL AND c.id IS NULL,
+     format('config %s does not exist: the call will be recorded in quarantine (missing_config)', k.config_id)),
+    (k.tenant_id IS NOT NULL AND t.id IS NULL,
+     format('tenant %s does not exist: the call will be recorded in quarantine (missing_tenant)', k.tenant_id)),
+    (k.tenant_id IS DISTINCT FROM c.tenant_id AND k.tenant_id IS NOT NULL AND c.tenant_id IS NOT NULL,
+     format('the call''s tenant %s differs from tenant %s of its config %s: recorded in quarantine '
+            '(tenant_mismatch)', k.tenant_id, c.tenant_id, c.id))
+) AS p (bad, problem)
+WHERE p.bad
   AND (s.ids IS NULL OR k.tenant_id = ANY (s.ids) OR c.tenant_id = ANY (s.ids));
