@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import settings_for
 from tests.helpers import database_checksum, run_cli, table_checksum, v1_checksums
+from tests.test_backup_restore import run_in_tty
 from tests.test_notify_channels import Inbox, webhook  # noqa: F401 - the fixture
 from voice_migration import revisions
 from voice_migration.backup import list_backups
@@ -240,3 +241,14 @@ def test_a_dry_run_sends_no_notification(seeded_url: str, webhook: tuple[str, In
     assert run_cli(["migrate", "--dry-run"], database_url=seeded_url, env={"SLACK_WEBHOOK_URL": url}).returncode == 0
     time.sleep(0.5)
     assert inbox.items == []
+
+
+def test_on_a_terminal_migrate_asks_first_then_draws_progress_bars(seeded_url: str) -> None:
+    before = checksum(seeded_url)
+    code, output = run_in_tty(["-m", "voice_migration", "migrate"], "n", database_url=seeded_url)
+    assert code == 1 and "Proceed to migrate all tenants to v2?" in output and "cancelled" in output
+    assert checksum(seeded_url) == before
+    code, output = run_in_tty(["-m", "voice_migration", "migrate"], "y", database_url=seeded_url)
+    assert code == 0, output
+    assert output.index("Proceed to migrate") < output.index("━"), "the bars start after the answer"
+    assert "infer outcomes" in output and "rows/s" in output and "Migration summary" in output

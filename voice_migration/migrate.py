@@ -156,7 +156,7 @@ class MigrationResult:
 
     @property
     def quarantined(self) -> int:
-        """Rows in quarantine in the scope."""
+        """Quarantine entries in the scope (one per row and reason)."""
         return sum(g.count for g in self.quarantine)
 
     @property

@@ -195,10 +195,13 @@ class RichProgress:
         )
         self._tasks: dict[str, TaskID] = {}
         self._totals: dict[str, int | None] = {}
-        self._progress.start()
+        self._live = False  # started with the first phase, so a confirmation prompt comes first
 
     def start_phase(self, phase: str, total: int | None) -> None:
         """Add a bar for ``phase``."""
+        if not self._live:
+            self._progress.start()
+            self._live = True
         self._tasks[phase] = self._progress.add_task(phase, total=total, summary="")
         self._totals[phase] = total
 
@@ -221,7 +224,9 @@ class RichProgress:
 
     def close(self) -> None:
         """Stop the live display (the bars stay on screen)."""
-        self._progress.stop()
+        if self._live:
+            self._progress.stop()
+            self._live = False
 
 
 def setup_output(

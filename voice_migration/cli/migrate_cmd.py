@@ -92,7 +92,7 @@ def render_summary(result: MigrationResult) -> str:
             lines.append(f"    {finding.check.name}: {counts}")
     if result.quarantine:
         verb = "would be quarantined" if plan.dry_run else "quarantined"
-        lines.append(f"  {verb}: {result.quarantined:,} rows")
+        lines.append(f"  {verb}: {result.quarantined:,} entries (a row may have several reasons)")
         for group in result.quarantine:
             examples = ", ".join(f"{i} ({d})" for i, d in group.examples)
             lines.append(f"    {group.entity} {group.reason}: {group.count:,} — e.g. {examples}")
