@@ -27,7 +27,7 @@ DROP FUNCTION IF EXISTS voice_migration.calls_catalog_guard();
 DROP FUNCTION IF EXISTS voice_migration.catalog_keep_codes();
 DROP FUNCTION IF EXISTS voice_migration.derive_configs(voice_agent_configs[]);
 DROP FUNCTION IF EXISTS voice_migration.derive_call_outcomes(voice_agent_calls[]);
-DROP FUNCTION IF EXISTS voice_migration.derive_metrics(text[], text[]);
+DROP FUNCTION IF EXISTS voice_migration.derive_metrics(voice_agent_configs[]);
 DROP FUNCTION IF EXISTS voice_migration.normalize_language(text);
 DROP FUNCTION IF EXISTS voice_migration.call_damage(voice_agent_calls[]);
 DROP FUNCTION IF EXISTS voice_migration.backfill_scope(text[]);
