@@ -27,6 +27,7 @@ depends_on: str | Sequence[str] | None = None
 # the transform functions read the rule tables and the v2 columns, the triggers call the transform.
 UPGRADE_FILES = (
     "expand/10_bookkeeping.sql",
+    "backup/manifest.sql",
     "transform/10_normalise.sql",
     "expand/20_rule_tables.sql",
     "catalogs/10_capabilities.sql",
@@ -41,7 +42,6 @@ UPGRADE_FILES = (
     "backfill/20_procedure.sql",
     "backfill/30_pending.sql",
 )
-# TODO: also run backup/manifest.sql (owned by the operator engineer, see docs/INTERNALS.md) once it exists.
 
 ARCHIVE_TABLES = (
     "voice_migration.downgrade_archive_configs",
