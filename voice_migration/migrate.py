@@ -35,7 +35,7 @@ from voice_migration import backfill, revisions
 from voice_migration.backup import create_backup, table_exists
 from voice_migration.config import Settings, sqlalchemy_url
 from voice_migration.db import apply_timeouts, connect
-from voice_migration.errors import CheckFailed, OperationRefused, UsageError
+from voice_migration.errors import CheckFailed, ConnectionFailed, OperationRefused, UsageError
 from voice_migration.notify import send_notification
 from voice_migration.oplock import exclusive_operation, retry_on_lock_timeout
 from voice_migration.progress import LogProgress, ProgressReporter
@@ -414,10 +414,7 @@ def run_migration(
             confirm(plan)
         run = _Run(reporter)
         try:
-            if options.dry_run:
-                result = _dry_run(settings, run, plan, options, stop, started)
-            else:
-                result = _real_run(settings, run, plan, options, stop, started)
+            result = _execute(settings, run, plan, options, stop, started)
         except Exception as exc:
             if not options.dry_run:
                 send_notification("migration_failed", "voice-migration migrate failed", {"error": str(exc)})
@@ -439,7 +436,7 @@ def run_migration(
     return result
 
 
-def _real_run(
+def _execute(
     settings: Settings,
     run: _Run,
     plan: MigrationPlan,
@@ -447,19 +444,32 @@ def _real_run(
     stop: Callable[[], bool],
     started: float,
 ) -> MigrationResult:
+    session = _dry_run_session if options.dry_run else _real_session
+    with session(settings, plan) as (conn, upgrade):
+        backup_id, preflight, stopped = _steps(conn, run, plan, options, upgrade, stop)
+        verification = None if stopped else _verify(conn, run, options)
+        quarantine = _quarantine(conn, options.tenant_ids)
+        samples = _samples(conn, options.tenant_ids) if options.dry_run and options.verbose else ()
+        final = revisions.current_revision(conn) or plan.current_revision
+    return MigrationResult(
+        plan, tuple(run.steps), backup_id, quarantine, preflight, verification, samples, final,
+        time.perf_counter() - started, interrupted=stopped,
+    )  # fmt: skip
+
+
+Session = Iterator[tuple[Conn, Callable[[], str]]]
+
+
+@contextlib.contextmanager
+def _real_session(settings: Settings, plan: MigrationPlan) -> Session:
+    """An autocommit connection (every step commits its own work) and Alembic on its own connection."""
+
     def upgrade() -> str:
         retry_on_lock_timeout(lambda: _upgrade(settings, "head"), what="applying the Alembic revisions")
         return f"{plan.current_revision} -> {plan.head_revision}"
 
     with connect(settings, autocommit=True) as conn:
-        backup_id, preflight, stopped = _steps(conn, run, plan, options, upgrade, stop)
-        verification = None if stopped else _verify(conn, run, options)
-        quarantine = _quarantine(conn, options.tenant_ids)
-        final = revisions.current_revision(conn) or plan.current_revision
-    return MigrationResult(
-        plan, tuple(run.steps), backup_id, quarantine, preflight, verification, (), final,
-        time.perf_counter() - started, interrupted=stopped,
-    )  # fmt: skip
+        yield conn, upgrade
 
 
 def _dry_run_upgrade(settings: Settings, plan: MigrationPlan, connection: sqlalchemy.Connection) -> str:
@@ -477,48 +487,33 @@ def _dry_run_upgrade(settings: Settings, plan: MigrationPlan, connection: sqlalc
     return note + (f" ({', '.join(skipped)} not rehearsed: outside a transaction)" if skipped else "")
 
 
-def _dry_run(
-    settings: Settings,
-    run: _Run,
-    plan: MigrationPlan,
-    options: MigrationOptions,
-    stop: Callable[[], bool],
-    started: float,
-) -> MigrationResult:
-    # One SQLAlchemy connection for Alembic, whose psycopg connection the steps use too: one
-    # transaction holds the backup, the revisions and every batch, and is rolled back.
+@contextlib.contextmanager
+def _dry_run_session(settings: Settings, plan: MigrationPlan) -> Session:
+    """One transaction, rolled back at the end, shared by Alembic and every step."""
+    # One SQLAlchemy connection for Alembic, whose psycopg connection the steps use too.
     engine = create_engine(
         sqlalchemy_url(settings.database_url),
         poolclass=pool.NullPool,
         connect_args={"connect_timeout": settings.connect_timeout, "application_name": "voice-migration-dry-run"},
     )
     try:
-        with engine.connect() as sa_conn:
-            raw = sa_conn.connection.driver_connection
-            assert isinstance(raw, psycopg.Connection)
-            conn: Conn = raw
-            apply_timeouts(conn, settings)
-            transaction = sa_conn.begin()
-            try:
-
-                def upgrade() -> str:
-                    return _dry_run_upgrade(settings, plan, sa_conn)
-
-                # force_rollback: whatever happens, nothing is committed; and an accidental
-                # commit() inside the block raises instead of persisting half a dry run.
-                with conn.transaction(force_rollback=True):
-                    backup_id, preflight, stopped = _steps(conn, run, plan, options, upgrade, stop)
-                    verification = None if stopped else _verify(conn, run, options)
-                    quarantine = _quarantine(conn, options.tenant_ids)
-                    samples = _samples(conn, options.tenant_ids) if options.verbose else ()
-                    final = revisions.current_revision(conn) or plan.current_revision
-            finally:
-                transaction.rollback()
+        sa_conn = engine.connect()
     except sqlalchemy.exc.OperationalError as exc:
-        raise OperationRefused(f"dry run could not connect: {exc.orig}") from exc
-    finally:
         engine.dispose()
-    return MigrationResult(
-        plan, tuple(run.steps), backup_id, quarantine, preflight, verification, samples, final,
-        time.perf_counter() - started, interrupted=stopped,
-    )  # fmt: skip
+        raise ConnectionFailed(f"the dry run cannot connect to {settings.redacted_url}: {exc.orig}") from exc
+    try:
+        raw = sa_conn.connection.driver_connection
+        assert isinstance(raw, psycopg.Connection)
+        conn: Conn = raw
+        apply_timeouts(conn, settings)
+        transaction = sa_conn.begin()
+        try:
+            # force_rollback: whatever happens, nothing is committed; and an accidental
+            # commit() inside the block raises instead of persisting half a dry run.
+            with conn.transaction(force_rollback=True):
+                yield conn, lambda: _dry_run_upgrade(settings, plan, sa_conn)
+        finally:
+            transaction.rollback()
+    finally:
+        sa_conn.close()
+        engine.dispose()
