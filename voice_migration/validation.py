@@ -50,7 +50,7 @@ EXAMPLES_PER_SEVERITY = 5
 FIX_ORDER: tuple[str, ...] = ("drifted_v2_columns", "empty_special_instructions", "stale_metrics")
 
 #: Memory for the sorts of one check (metrics percentiles): enough to sort a million calls in memory.
-VALIDATION_WORK_MEM = "64MB"
+VALIDATION_WORK_MEM = "128MB"
 #: The backfill's switch: while on, the dual-write triggers leave a write alone, so a repair that
 #: recomputes v2 from v1 is not echoed back into the v1 columns (sql/fix/drifted_v2_columns.sql).
 BACKFILL_SETTING = "voice_migration.backfill"

@@ -19,20 +19,26 @@ WITH scope AS (
     SELECT regexp_split_to_array(nullif(btrim(current_setting('voice_migration.tenant_ids', true)), ''),
                                  '\s*,\s*') AS ids
 ),
+languages AS MATERIALIZED (
+    -- normalize_language once per distinct spelling (MATERIALIZED: inlined, it ran once per join pair)
+    SELECT l.language, voice_migration.normalize_language(l.language) AS bcp47
+    FROM (SELECT DISTINCT c.language FROM voice_agent_configs AS c WHERE c.schema_version = 'v2') AS l
+),
 configs AS (
     SELECT c.id, c.tenant_id,
            concat_ws('; ',
                CASE WHEN c.voice_config ->> 'voice_id' IS DISTINCT FROM c.voice_id
                     THEN format('voice_config.voice_id %L but v1 voice_id %L', c.voice_config ->> 'voice_id',
                                 c.voice_id) END,
-               CASE WHEN c.voice_config ->> 'language' IS DISTINCT FROM voice_migration.normalize_language(c.language)
+               CASE WHEN c.voice_config ->> 'language' IS DISTINCT FROM l.bcp47
                     THEN format('voice_config.language %L but v1 language %L normalises to %L',
-                                c.voice_config ->> 'language', c.language,
-                                voice_migration.normalize_language(c.language)) END,
+                                c.voice_config ->> 'language', c.language, l.bcp47) END,
                CASE WHEN c.personality ->> 'base_prompt' IS DISTINCT FROM c.prompt
                     THEN format('personality.base_prompt (%s chars) differs from the v1 prompt (%s chars)',
                                 length(c.personality ->> 'base_prompt'), length(c.prompt)) END) AS drift
-    FROM voice_agent_configs AS c, scope AS s
+    FROM voice_agent_configs AS c
+    CROSS JOIN scope AS s
+    LEFT JOIN languages AS l ON l.language IS NOT DISTINCT FROM c.language
     WHERE c.schema_version = 'v2'
       AND (s.ids IS NULL OR c.tenant_id = ANY (s.ids))
 )
