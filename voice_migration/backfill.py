@@ -11,6 +11,7 @@ The plain-SQL path (``CALL voice_migration.backfill(...)``) runs the very same s
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ import psycopg
 from psycopg import errors, pq, sql
 
 from voice_migration.errors import LockTimeoutExhausted, OperationRefused, UsageError
+
+log = logging.getLogger(__name__)
 
 PHASES = ("configs", "calls", "metrics")
 LOCK_ATTEMPTS = 5  # a batch whose rows stay locked this many times in a row gives up
@@ -162,7 +165,13 @@ def _run_batch(conn: Connection, phase: str, size: int, tenants: list[str] | Non
                     "rows; find it in pg_stat_activity and let it finish or end it, then run again: "
                     "the backfill resumes after the last committed batch"
                 ) from exc
-            time.sleep(min(BACKOFF_SECONDS * 2 ** (retries - 1), MAX_BACKOFF_SECONDS))
+            pause = min(BACKOFF_SECONDS * 2 ** (retries - 1), MAX_BACKOFF_SECONDS)
+            # The operator sees why the run is slow, and which session to look at, while it waits.
+            log.warning(
+                "%s backfill: the next batch is locked by another transaction (attempt %d of %d); retrying in %.1f s",
+                phase, retries, LOCK_ATTEMPTS, pause,
+            )  # fmt: skip
+            time.sleep(pause)
             continue
         except errors.QueryCanceled as exc:
             if "statement timeout" not in str(exc):
@@ -173,6 +182,10 @@ def _run_batch(conn: Connection, phase: str, size: int, tenants: list[str] | Non
                     f"{_setting(conn, 'statement_timeout')}: raise VOICE_MIGRATION_STATEMENT_TIMEOUT and "
                     "run again; the backfill resumes after the last committed batch"
                 ) from exc
+            log.warning(
+                "%s backfill: statement timeout (%s) on a batch of %d rows; batch size halved to %d and retried",
+                phase, _setting(conn, "statement_timeout"), size, max(1, size // 2),
+            )  # fmt: skip
             size = max(1, size // 2)
             halvings += 1
             continue
