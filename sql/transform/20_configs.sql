@@ -106,7 +106,7 @@ BEGIN
         LEFT JOIN lines_by_prompt AS lb ON lb.pid = p.pid
         JOIN keywords AS kw ON kw.pid = p.pid
     ),
-    languages AS (
+    languages AS MATERIALIZED (          -- MATERIALIZED: normalise per distinct language, not per row
         SELECT l.language, voice_migration.normalize_language(l.language) AS bcp47
         FROM (SELECT DISTINCT s.language FROM src AS s) AS l
     ),
@@ -116,16 +116,18 @@ BEGIN
         JOIN voice_agent_calls AS c ON c.tenant_id = s.tenant_id AND c.config_id = s.id
         GROUP BY s.id, c.direction
     ),
+    direction_keys AS MATERIALIZED (     -- MATERIALIZED: normalise per distinct direction, not per row
+        SELECT r.direction, m.direction AS normalised
+        FROM (SELECT DISTINCT x.direction FROM call_directions AS x) AS r
+        JOIN voice_migration.direction_map AS m
+          ON m.spelling_key = voice_migration.normalize_key(r.direction)
+    ),
     directions AS (
         SELECT cd.id,
                bool_or(d.normalised = 'inbound') AS has_inbound,
                bool_or(d.normalised = 'outbound') AS has_outbound
         FROM call_directions AS cd
-        JOIN (SELECT r.direction, m.direction AS normalised
-              FROM (SELECT DISTINCT x.direction FROM call_directions AS x) AS r
-              JOIN voice_migration.direction_map AS m
-                ON m.spelling_key = voice_migration.normalize_key(r.direction)) AS d
-          ON d.direction = cd.direction
+        JOIN direction_keys AS d ON d.direction = cd.direction
         GROUP BY cd.id
     ),
     checked AS (
