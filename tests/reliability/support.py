@@ -132,7 +132,8 @@ def end_state(conn: Conn) -> dict[str, str]:
         ).fetchone()
         state["voice_migration.backfill_progress (where each phase ended)"] = str(progress[0] if progress else None)
         for name, query_text in _CATALOG.items():
-            found = conn.execute(f"SELECT md5(string_agg(x, E'\\n' ORDER BY x)) FROM ({query_text}) AS q (x)").fetchone()
+            query = f"SELECT md5(string_agg(x, E'\\n' ORDER BY x)) FROM ({query_text}) AS q (x)"
+            found = conn.execute(query.encode()).fetchone()
             state[name] = str(found[0] if found else None)
     return state
 
@@ -222,7 +223,7 @@ def fork_cli(args: Sequence[str], *, url: str, env: Mapping[str, str] | None = N
                 sys.stderr.flush()
             os._exit(code)
     os.close(write_fd)
-    return ForkedCli(pid, open(read_fd, encoding="utf-8"))  # noqa: SIM115 - closed by wait()
+    return ForkedCli(pid, open(read_fd, encoding="utf-8"))  # closed by wait()
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""SIGKILL of ``migrate`` at 20 seeded random moments: the re-run completes and ends exactly where an uninterrupted run does.
+"""SIGKILL of ``migrate`` at 20 seeded random moments: each re-run completes, identical to an uninterrupted run.
 
 A moment is "after the N-th line of the run's JSON log" (every step start/end and every committed
 batch writes one), plus a delay: 0 (a batch boundary: the line is written right after the commit)
