@@ -4,6 +4,7 @@
     python -m bench migration --calls 10000000 --runs 1 --contenders project --name migration_10m
     python -m bench load                              # write latency of a v1 application during migrate
     python -m bench loadgen --database-url URL ...    # the load generator alone (used by `load`)
+    python -m bench profile --calls 100000            # pg_stat_statements over one migrate (own server only)
 
 Without ``--database-url`` each benchmark starts its own throwaway PostgreSQL server
 (voice_migration.embedded: fsync=off, synchronous_commit=off, full_page_writes=off) and removes it after.
@@ -16,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench import load_bench, loadgen, migration_bench, report
+from bench import load_bench, loadgen, migration_bench, profile, report
 from bench.common import RESULTS_DIR, bench_server
 
 
@@ -44,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seconds", type=float, default=loadgen.MAX_SECONDS)
     gen.add_argument("--samples", type=Path, required=True, help="where to write the per-write samples (JSON)")
 
+    prof = sub.add_parser("profile", help="pg_stat_statements over one migrate, on a throwaway server")
+    prof.add_argument("--calls", type=int, default=100_000, help="size of the data, in calls")
+    prof.add_argument("--name", default="profile", help="result file name (without extension)")
+    prof.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory for the result file")
+
     for sub_parser in (migration, load, gen):
         sub_parser.add_argument("--database-url", help="a server where scratch databases may be created")
     for sub_parser in (migration, load):
@@ -58,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.database_url is None:
             raise SystemExit("loadgen needs --database-url (the database the v1 application writes to)")
         loadgen.main(args.database_url, rate=args.rate, seconds=args.seconds, samples_path=args.samples)
+        return 0
+    if args.command == "profile":
+        # It restarts the server to preload pg_stat_statements: only ever on a throwaway one.
+        with bench_server(None) as base_url:
+            markdown = profile.run(base_url, args.calls)
+        print(markdown)
+        print(f"results: {profile.write(args.out, args.name, markdown)}")
         return 0
     with bench_server(args.database_url) as base_url:
         if args.command == "migration":

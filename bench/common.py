@@ -11,6 +11,7 @@ so all of them start from byte-identical data.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import platform
 import statistics
@@ -177,7 +178,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered))))
     return float(ordered[rank - 1])
 
 

@@ -127,7 +127,6 @@ def run(base_url: str, options: LoadBenchOptions) -> dict[str, object]:
                 cwd=BENCH_DIR.parent, stdin=subprocess.DEVNULL,
             )  # fmt: skip
             try:
-                load_started = time.time()
                 time.sleep(options.before)
                 migrate_started = time.time()
                 code, seconds, rss, stdout, stderr = project.run_migrate(url)
@@ -140,7 +139,9 @@ def run(base_url: str, options: LoadBenchOptions) -> dict[str, object]:
             samples: list[dict[str, object]] = json.loads(samples_path.read_text(encoding="utf-8"))
     finally:
         drop_database(base_url, template)
-    load_ended = max((float(s["due"]) for s in samples), default=migrate_ended)  # type: ignore[arg-type]
+    dues = [float(s["due"]) for s in samples if s["kind"] != "unfinished"]  # type: ignore[arg-type]
+    # The windows start at the first write, not at the launch (the generator's start-up is not load).
+    load_started, load_ended = min(dues, default=migrate_started), max(dues, default=migrate_ended)
     windows = {
         "before": (load_started, migrate_started),
         "during": (migrate_started, migrate_ended),
