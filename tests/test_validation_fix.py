@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.helpers import run_cli
 from tests.test_validation_checks import REPLICA, plant, result_of
+from tests.test_validation_preflight import psql_file
+from tests.test_validation_report import SCHEMA_FILE, schema_errors
 from voice_migration import validation
 from voice_migration.resources import sql_dir
 
@@ -119,7 +122,7 @@ def test_validate_fix_command_prints_what_it_did_then_the_report(migrated_url: s
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:2] == ["Fixes applied", "============="]
-    assert lines[2].startswith("drifted_v2_columns: 1 row(s)")
+    assert lines[2] == "drifted_v2_columns: 1 configs whose drifted v2 values were recomputed from v1"
     assert "Validation of all tenants" in lines
     again = run_cli(["validate", "--fix", "--format", "json"], database_url=migrated_url)
     assert again.returncode == 0, again.stderr
@@ -133,3 +136,24 @@ def test_validate_fix_command_exits_1_when_unfixable_damage_remains(migrated_url
     result = run_cli(["validate", "--fix", "--check", "foreign_keys"], database_url=migrated_url)
     assert result.returncode == 1
     assert "✗ foreign_keys [critical]: 1 (1 critical)" in result.stdout
+
+
+@pytest.mark.parametrize("path", sorted((sql_dir() / "fix").glob("*.sql")), ids=lambda p: p.stem)
+def test_every_fix_file_runs_under_psql_and_returns_the_rows_it_fixed(migrated_url: str, path: Path) -> None:
+    with psycopg.connect(migrated_url) as conn:
+        plant(conn, *FIXABLE)
+    result = psql_file(migrated_url, path, "SET voice_migration.backfill = 'on'")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1"]
+    again = psql_file(migrated_url, path, "SET voice_migration.backfill = 'on'")
+    assert again.stdout.split() == ["0"]
+
+
+def test_the_json_of_validate_fix_matches_the_documented_schema(migrated_url: str) -> None:
+    with psycopg.connect(migrated_url) as conn:
+        plant(conn, *FIXABLE)
+    result = run_cli(["validate", "--fix", "--format", "json"], database_url=migrated_url)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert schema_errors(document, json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))) == []
+    assert [(f["name"], f["rows"]) for f in document["fixes"]] == [(name, 1) for name in validation.FIX_ORDER]

@@ -371,7 +371,7 @@ def fix(conn: Connection, tenant_ids: Sequence[str] | None = None, *, checks: Se
             text = read_sql(path)
             row = conn.execute(text.encode()).fetchone()
             rows = int(row[0]) if row else 0  # type: ignore[call-overload]
-            actions.append(FixAction(name, _header(text).get("what", ""), rows))
+            actions.append(FixAction(name, _header(text).get("summary", name), rows))
     return FixReport(tuple(actions), run_validation(conn, checks=checks, tenant_ids=scope))
 
 
@@ -438,7 +438,7 @@ def render_text(report: ValidationReport, fixes: FixReport | None = None) -> str
     lines: list[str] = []
     if fixes is not None:
         lines += ["Fixes applied", "============="]
-        lines += [f"{a.name}: {a.rows:,} row(s) — {a.description}" for a in fixes.actions]
+        lines += [f"{a.name}: {a.rows:,} {a.description}" for a in fixes.actions]
         lines.append("")
     lines += [
         title,

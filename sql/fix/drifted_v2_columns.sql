@@ -1,4 +1,5 @@
 -- fix: drifted_v2_columns
+-- summary: configs whose drifted v2 values were recomputed from v1
 -- what: recomputes the v2 values of migrated configs whose v2 side disagrees with v1 (what the check
 --       sql/validation/v1_v2_consistency.sql reports) from their v1 columns, with the transform's
 --       voice_migration.derive_configs, merged as a v1 write through the dual-write trigger would be:

@@ -1,4 +1,5 @@
 -- fix: empty_special_instructions
+-- summary: configs whose empty special_instructions became []
 -- what: sets personality.special_instructions to [] on migrated configs where it is missing, JSON null
 --       or a blank string (what the check sql/validation/empty_special_instructions.sql reports).
 -- why safe: "no instructions" becomes the empty list that means the same; nothing else in the row

@@ -1,4 +1,5 @@
 -- fix: stale_metrics
+-- summary: metrics rows inserted or recomputed from the calls
 -- what: recomputes voice_agent_metrics for the configs in scope with the metrics phase's function
 --       (voice_migration.derive_metrics): inserts the missing rows and updates the rows whose values
 --       differ (what the check sql/validation/metrics_accuracy.sql reports as missing or stale).
