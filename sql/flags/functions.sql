@@ -13,7 +13,11 @@
 --       EXECUTE, SELECT on the two flag tables and a SELECT policy (docs/rollout.md, "Grants").
 --       Without the grants it raises "permission denied"; with them but no policy, row-level security
 --       hides the flags row and it answers false (v1), the safe side during a rollout.
---   Both pin search_path; EXECUTE is revoked from PUBLIC (grant it to the application role).
+--   Both pin search_path to pg_catalog (and pg_temp last) and name the flag tables schema-qualified:
+--   with public on the path, a function or operator planted there with a more exact argument type
+--   (e.g. an operator %(bigint, integer)) would win overload resolution and run as the caller
+--   (tests/reliability/test_security_roles.py). EXECUTE is revoked from PUBLIC (grant it to the
+--   application role).
 -- Inputs: none. Run by revision 0002_v2_flags after tables.sql.
 -- Re-run: safe (CREATE OR REPLACE).
 
@@ -26,18 +30,18 @@ $$;
 
 CREATE OR REPLACE FUNCTION voice_agent_v2_enabled(tenant_id text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
-    SET search_path = public, pg_temp
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     master_on  boolean;
     percentage integer;
     override   boolean;
 BEGIN
-    SELECT f.enabled, f.rollout_percentage INTO master_on, percentage FROM voice_agent_v2_flags AS f;
+    SELECT f.enabled, f.rollout_percentage INTO master_on, percentage FROM public.voice_agent_v2_flags AS f;
     IF NOT coalesce(master_on, false) OR tenant_id IS NULL THEN
         RETURN false;
     END IF;
-    SELECT o.enabled INTO override FROM voice_agent_v2_tenant_overrides AS o WHERE o.tenant_id = $1;
+    SELECT o.enabled INTO override FROM public.voice_agent_v2_tenant_overrides AS o WHERE o.tenant_id = $1;
     IF override IS NOT NULL THEN
         RETURN override;
     END IF;

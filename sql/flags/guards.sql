@@ -25,11 +25,11 @@ $$;
 
 CREATE OR REPLACE FUNCTION voice_agent_v2_stamp_change() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path = public, pg_temp
+    SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     NEW.updated_at := now();
-    NEW.updated_by := voice_agent_v2_change_actor();
+    NEW.updated_by := public.voice_agent_v2_change_actor();
     IF TG_TABLE_NAME = 'voice_agent_v2_flags' THEN
         IF TG_OP = 'INSERT'
            OR (NEW.rollout_percentage, NEW.enabled) IS DISTINCT FROM (OLD.rollout_percentage, OLD.enabled) THEN
@@ -42,7 +42,9 @@ $$;
 
 CREATE OR REPLACE FUNCTION voice_agent_v2_audit_change() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = public, pg_temp
+    -- Never public on the path of a SECURITY DEFINER function: an overload planted there (say
+    -- jsonb_build_object(text, boolean, text, integer)) would run with the owner's rights.
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     old_value jsonb;
@@ -64,9 +66,9 @@ BEGIN
             tenant := NEW.tenant_id;
         END IF;
     END IF;
-    INSERT INTO voice_agent_v2_flag_audit (changed_by, level, action, tenant_id, old_value, new_value, reason)
+    INSERT INTO public.voice_agent_v2_flag_audit (changed_by, level, action, tenant_id, old_value, new_value, reason)
     VALUES (
-        voice_agent_v2_change_actor(),
+        public.voice_agent_v2_change_actor(),
         CASE WHEN tenant IS NULL THEN 'global' ELSE 'tenant' END,
         coalesce(nullif(current_setting('voice_agent_v2.action', true), ''), 'sql'),
         tenant,
