@@ -24,14 +24,14 @@
 CREATE OR REPLACE FUNCTION voice_migration.backfill_scope(p_tenant_ids text[])
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT coalesce(array_to_string(voice_migration.sorted_distinct(p_tenant_ids), ','), '*') $$;
 
 CREATE OR REPLACE FUNCTION voice_migration.backfill_step(
     p_phase text, p_batch_size integer, p_tenant_ids text[] DEFAULT NULL)
 RETURNS TABLE (last_key text, rows_done integer, rows_changed integer, quarantined integer, finished boolean)
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 -- The batch arrays are parameters: a custom plan sees their real size (thousands, not 10 rows).
 SET plan_cache_mode = force_custom_plan
 AS $$
@@ -45,8 +45,8 @@ DECLARE
     v_changed integer := 0;
     v_quar    integer := 0;
     v_done    timestamptz;
-    v_configs voice_agent_configs[];
-    v_calls   voice_agent_calls[];
+    v_configs public.voice_agent_configs[];
+    v_calls   public.voice_agent_calls[];
 BEGIN
     IF p_phase IS NULL OR p_phase NOT IN ('configs', 'calls', 'metrics') THEN
         RAISE EXCEPTION 'unknown backfill phase %', quote_nullable(p_phase)
@@ -76,18 +76,18 @@ BEGIN
 
     IF p_phase = 'calls' THEN
         SELECT max(k.id), count(*) INTO v_to, v_n
-        FROM (SELECT c.id FROM voice_agent_calls AS c
+        FROM (SELECT c.id FROM public.voice_agent_calls AS c
               WHERE (v_from IS NULL OR c.id > v_from)
                 AND (p_tenant_ids IS NULL OR c.tenant_id = ANY (p_tenant_ids))
               ORDER BY c.id LIMIT p_batch_size) AS k;
         v_upper := CASE WHEN v_n < p_batch_size THEN NULL ELSE v_to END;
         v_calls := ARRAY(
-            SELECT c FROM voice_agent_calls AS c
+            SELECT c FROM public.voice_agent_calls AS c
             WHERE (v_from IS NULL OR c.id > v_from) AND (v_upper IS NULL OR c.id <= v_upper)
               AND (p_tenant_ids IS NULL OR c.tenant_id = ANY (p_tenant_ids))
             ORDER BY c.id);
 
-        UPDATE voice_agent_calls AS c
+        UPDATE public.voice_agent_calls AS c
         SET outcome_code = d.outcome_code, outcome_source = d.outcome_source
         FROM voice_migration.derive_call_outcomes(ARRAY(
                  SELECT r FROM unnest(v_calls) AS r WHERE r.outcome_code IS NULL)) AS d
@@ -115,13 +115,13 @@ BEGIN
         SELECT count(DISTINCT d.id) INTO v_quar FROM damage AS d;
     ELSE
         SELECT max(k.id), count(*) INTO v_to, v_n
-        FROM (SELECT c.id FROM voice_agent_configs AS c
+        FROM (SELECT c.id FROM public.voice_agent_configs AS c
               WHERE (v_from IS NULL OR c.id > v_from)
                 AND (p_tenant_ids IS NULL OR c.tenant_id = ANY (p_tenant_ids))
               ORDER BY c.id LIMIT p_batch_size) AS k;
         v_upper := CASE WHEN v_n < p_batch_size THEN NULL ELSE v_to END;
         v_configs := ARRAY(
-            SELECT c FROM voice_agent_configs AS c
+            SELECT c FROM public.voice_agent_configs AS c
             WHERE (v_from IS NULL OR c.id > v_from) AND (v_upper IS NULL OR c.id <= v_upper)
               AND (p_tenant_ids IS NULL OR c.tenant_id = ANY (p_tenant_ids))
             ORDER BY c.id);
@@ -131,7 +131,7 @@ BEGIN
                 SELECT * FROM voice_migration.derive_configs(ARRAY(
                     SELECT r FROM unnest(v_configs) AS r WHERE r.schema_version IS NULL))
             ), migrated AS (
-                UPDATE voice_agent_configs AS c
+                UPDATE public.voice_agent_configs AS c
                 SET assistant_type = d.assistant_type, voice_config = d.voice_config,
                     personality = d.personality, capabilities = d.capabilities,
                     schema_version = 'v2', migrated_at = now(), migrated_from = 'v1'
@@ -161,7 +161,7 @@ BEGIN
             WITH d AS MATERIALIZED (
                 SELECT * FROM voice_migration.derive_metrics(v_configs)
             ), upserted AS (
-                INSERT INTO voice_agent_metrics AS m
+                INSERT INTO public.voice_agent_metrics AS m
                     (tenant_id, config_id, total_calls, avg_duration_seconds, p50_latency_ms,
                      p95_latency_ms, p99_latency_ms, outcome_counts, error_rate, first_call_at,
                      last_call_at, computed_at)
@@ -186,7 +186,7 @@ BEGIN
                        excluded.last_call_at)
                 RETURNING 1
             ), removed AS (
-                DELETE FROM voice_agent_metrics AS m
+                DELETE FROM public.voice_agent_metrics AS m
                 WHERE (v_from IS NULL OR m.config_id > v_from) AND (v_upper IS NULL OR m.config_id <= v_upper)
                   AND (p_tenant_ids IS NULL OR m.tenant_id = ANY (p_tenant_ids))
                   AND NOT EXISTS (SELECT FROM d WHERE d.config_id = m.config_id)

@@ -8,7 +8,8 @@
 -- Inputs: batch_size (default 5000), tenant_ids (NULL = all), lock_retries (default 5).
 -- Re-run: safe: it resumes from voice_migration.backfill_progress; on migrated data it changes nothing.
 -- Note: PostgreSQL refuses COMMIT in a procedure that has a SET clause, so this one cannot pin
---       search_path like every function does; every name in it is schema-qualified instead.
+--       search_path like every function does; every name in it is schema-qualified instead, and
+--       every operator's operands have types with an exact pg_catalog operator.
 
 CREATE OR REPLACE PROCEDURE voice_migration.backfill(
     p_batch_size integer DEFAULT 5000, p_tenant_ids text[] DEFAULT NULL, p_lock_retries integer DEFAULT 5)
@@ -39,7 +40,10 @@ BEGIN
                                 USING ERRCODE = 'lock_not_available',
                                       HINT = 'find the blocking transaction in pg_stat_activity, let it finish or end it, then run the backfill again: it resumes at the last committed batch';
                         END IF;
-                        PERFORM pg_catalog.pg_sleep(LEAST(0.1 * 2 ^ v_attempts, 5));
+                        -- float8 everywhere: each operator then has an exact match in pg_catalog (searched
+                        -- before public unless a caller's search_path says otherwise), so an operator
+                        -- planted in public with closer argument types cannot stand in for it.
+                        PERFORM pg_catalog.pg_sleep(LEAST(0.1::float8 * 2::float8 ^ v_attempts::float8, 5::float8));
                     WHEN query_canceled THEN
                         -- only a statement_timeout halves the batch; an operator's cancel stops the run
                         IF SQLERRM NOT LIKE '%statement timeout%' OR v_size = 1 THEN

@@ -10,7 +10,7 @@
 CREATE OR REPLACE FUNCTION voice_migration.backfill_pending(p_phase text, p_tenant_ids text[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 AS $$
 #variable_conflict use_column
@@ -20,19 +20,19 @@ BEGIN
     IF p_phase = 'configs' THEN
         SELECT count(*) INTO v_count
         FROM voice_migration.derive_configs(ARRAY(
-            SELECT c FROM voice_agent_configs AS c
+            SELECT c FROM public.voice_agent_configs AS c
             WHERE c.schema_version IS NULL AND (p_tenant_ids IS NULL OR c.tenant_id = ANY (p_tenant_ids)))) AS d
         WHERE cardinality(d.reasons) = 0;
     ELSIF p_phase = 'calls' THEN
-        SELECT count(*) INTO v_count FROM voice_agent_calls AS c
+        SELECT count(*) INTO v_count FROM public.voice_agent_calls AS c
         WHERE c.outcome_code IS NULL AND (p_tenant_ids IS NULL OR c.tenant_id = ANY (p_tenant_ids));
     ELSIF p_phase = 'metrics' THEN
         WITH d AS MATERIALIZED (
             SELECT * FROM voice_migration.derive_metrics(ARRAY(
-                SELECT c FROM voice_agent_configs AS c
+                SELECT c FROM public.voice_agent_configs AS c
                 WHERE p_tenant_ids IS NULL OR c.tenant_id = ANY (p_tenant_ids)))
         )
-        SELECT (SELECT count(*) FROM d LEFT JOIN voice_agent_metrics AS m ON m.config_id = d.config_id
+        SELECT (SELECT count(*) FROM d LEFT JOIN public.voice_agent_metrics AS m ON m.config_id = d.config_id
                 WHERE (m.tenant_id, m.total_calls, m.avg_duration_seconds, m.p50_latency_ms,
                        m.p95_latency_ms, m.p99_latency_ms, m.outcome_counts, m.error_rate,
                        m.first_call_at, m.last_call_at)
@@ -40,7 +40,7 @@ BEGIN
                       (d.tenant_id, d.total_calls, d.avg_duration_seconds, d.p50_latency_ms,
                        d.p95_latency_ms, d.p99_latency_ms, d.outcome_counts, d.error_rate,
                        d.first_call_at, d.last_call_at))
-             + (SELECT count(*) FROM voice_agent_metrics AS m
+             + (SELECT count(*) FROM public.voice_agent_metrics AS m
                 WHERE (p_tenant_ids IS NULL OR m.tenant_id = ANY (p_tenant_ids))
                   AND NOT EXISTS (SELECT FROM d WHERE d.config_id = m.config_id))
         INTO v_count;

@@ -23,7 +23,7 @@
 CREATE OR REPLACE FUNCTION voice_migration.configs_dual_write()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -114,7 +114,7 @@ $$;
 CREATE OR REPLACE FUNCTION voice_migration.calls_dual_write()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -151,7 +151,7 @@ $$;
 CREATE OR REPLACE FUNCTION voice_migration.configs_catalog_guard()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     bad record;
@@ -173,7 +173,7 @@ $$;
 CREATE OR REPLACE FUNCTION voice_migration.calls_catalog_guard()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     bad record;
@@ -196,7 +196,7 @@ $$;
 CREATE OR REPLACE FUNCTION voice_migration.catalog_keep_codes()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' OR TG_OP = 'DELETE' OR NEW.code IS DISTINCT FROM OLD.code THEN

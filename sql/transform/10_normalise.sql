@@ -14,7 +14,7 @@
 CREATE OR REPLACE FUNCTION voice_migration.fold_text(p_text text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
     -- NFD splits an accented letter into its base letter and combining marks (U+0300..U+036F),
     -- which are dropped; lower() then only meets ASCII letters with a meaning here, whatever the
@@ -27,18 +27,18 @@ $$;
 CREATE OR REPLACE FUNCTION voice_migration.fold_keyword(p_text text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT btrim(voice_migration.fold_text(p_text)) $$;
 
 CREATE OR REPLACE FUNCTION voice_migration.normalize_key(p_text text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT replace(voice_migration.fold_text(p_text), ' ', '') $$;
 
 -- The canonical form of a capabilities array: distinct members, sorted (NULL stays NULL).
 CREATE OR REPLACE FUNCTION voice_migration.sorted_distinct(p_items text[])
 RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$ SELECT coalesce(array_agg(DISTINCT item ORDER BY item), '{}') FROM unnest(p_items) AS item $$;

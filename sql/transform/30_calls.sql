@@ -16,7 +16,7 @@
 CREATE OR REPLACE FUNCTION voice_migration.derive_call_outcomes(p_calls voice_agent_calls[])
 RETURNS TABLE (id text, tenant_id text, outcome_code text, outcome_source text)
 LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -91,7 +91,7 @@ $$;
 CREATE OR REPLACE FUNCTION voice_migration.call_damage(p_calls voice_agent_calls[])
 RETURNS TABLE (id text, tenant_id text, reason text, detail text)
 LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -100,8 +100,8 @@ BEGIN
     RETURN QUERY
     SELECT s.id, s.tenant_id, d.reason, d.detail
     FROM unnest(p_calls) AS s
-    LEFT JOIN voice_agent_configs AS g ON g.id = s.config_id
-    LEFT JOIN tenants AS t ON t.id = s.tenant_id
+    LEFT JOIN public.voice_agent_configs AS g ON g.id = s.config_id
+    LEFT JOIN public.tenants AS t ON t.id = s.tenant_id
     CROSS JOIN LATERAL (VALUES
         (CASE WHEN g.id IS NULL THEN 'missing_config' END, quote_nullable(s.config_id)),
         (CASE WHEN t.id IS NULL THEN 'missing_tenant' END, quote_nullable(s.tenant_id)),

@@ -25,7 +25,7 @@ RETURNS TABLE (
     last_call_at         timestamptz
 )
 LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -37,7 +37,7 @@ BEGIN
         SELECT c.tenant_id, c.config_id, c.duration_seconds, c.latency_ms, c.outcome_code, c.status,
                c.created_at
         FROM cfg
-        JOIN voice_agent_calls AS c ON c.tenant_id = cfg.tenant_id AND c.config_id = cfg.id
+        JOIN public.voice_agent_calls AS c ON c.tenant_id = cfg.tenant_id AND c.config_id = cfg.id
     ),
     outcomes AS (
         SELECT o.tenant_id, o.config_id, jsonb_object_agg(o.outcome_code, o.n ORDER BY o.outcome_code) AS counts
