@@ -19,7 +19,8 @@ from psycopg import sql
 
 from tests.helpers import V1_COLUMNS, run_cli
 from voice_migration import revisions
-from voice_migration.demo import STEP_TITLES, TRAFFIC, DemoSizes, Section, run_demo
+from voice_migration.demo import Section, run_demo
+from voice_migration.demo_walk import STEP_TITLES, TRAFFIC, DemoSizes
 from voice_migration.errors import OperationRefused
 from voice_migration.seed import SeedSpec, seed_v1
 
