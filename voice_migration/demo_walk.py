@@ -407,7 +407,7 @@ class Walk:
         changed = ", ".join(f"{t.table} {t.changed:,}" for t in result.tables if t.changed) or "none"
         return [
             f"SIMULATED by the demo (sql/demo/simulated_damage.sql): a bad write replaced the prompt of {damaged} "
-            f"configs of {tenant}",
+            f"config{'' if damaged == 1 else 's'} of {tenant}",
             f"voice-migration rollback --level data --backup-id {self.pilot_backup} --yes",
             f"rows put back: {changed}; {result.newer_total:,} rows created after the backup kept (simulated "
             "calls): a restore never deletes newer rows",

@@ -62,9 +62,9 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 @click.command("demo")
-@click.option("--tenants", type=click.IntRange(min=1), default=DemoSizes.tenants, show_default=True)
-@click.option("--configs", type=click.IntRange(min=1), default=DemoSizes.configs, show_default=True)
-@click.option("--calls", type=click.IntRange(min=0), default=DemoSizes.calls, show_default=True)
+@click.option("--tenants", type=click.IntRange(min=1), default=DemoSizes.tenants, show_default=True, help="Tenants.")
+@click.option("--configs", type=click.IntRange(min=1), default=DemoSizes.configs, show_default=True, help="Configs.")
+@click.option("--calls", type=click.IntRange(min=0), default=DemoSizes.calls, show_default=True, help="Calls.")
 @click.option("--keep", is_flag=True, help="Leave the throwaway server running and print its URL, for psql.")
 @click.option(
     "--i-know-this-is-not-production",
