@@ -5,6 +5,9 @@ append-only ``voice_agent_v2_flag_audit`` (row-level security on all three), the
 ``voice_agent_v2_bucket`` and ``voice_agent_v2_enabled``, and the triggers that stamp, audit and NOTIFY
 every change (``sql/flags/``). It reads nothing of the v2 expand, which runs after it.
 
+It also enables row-level security on ``alembic_version`` (``sql/security/10_alembic_version_rls.sql``), the
+table Alembic itself makes in ``public``.
+
 The downgrade keeps a copy of the flags, overrides and audit in ``voice_migration.downgrade_archive_v2_*``.
 
 Revision ID: 0002_v2_flags
@@ -30,6 +33,7 @@ ARCHIVE_TABLES = (
 
 def upgrade() -> None:
     set_timeouts()
+    run_sql_file("security/10_alembic_version_rls.sql")
     run_sql_file("flags/tables.sql")
     run_sql_file("flags/functions.sql")
     run_sql_file("flags/guards.sql")
