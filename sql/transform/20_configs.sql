@@ -14,7 +14,7 @@
 CREATE OR REPLACE FUNCTION voice_migration.normalize_language(p_language text)
 RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
     -- 'es', 'ES', 'es_MX', 'en-us', 'es 419': a known language code or name, then an optional
     -- region (2 letters or 3 digits). Anything else must be a known name as a whole ('español').
@@ -40,7 +40,7 @@ RETURNS TABLE (
     details        text[]    -- the offending value per reason (quote_nullable: NULL vs '')
 )
 LANGUAGE plpgsql STABLE SECURITY INVOKER
-SET search_path = pg_catalog, public, voice_migration
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -113,7 +113,7 @@ BEGIN
     call_directions AS (                 -- per config, the raw directions of its calls
         SELECT s.id, c.direction
         FROM src AS s
-        JOIN voice_agent_calls AS c ON c.tenant_id = s.tenant_id AND c.config_id = s.id
+        JOIN public.voice_agent_calls AS c ON c.tenant_id = s.tenant_id AND c.config_id = s.id
         GROUP BY s.id, c.direction
     ),
     direction_keys AS MATERIALIZED (     -- MATERIALIZED: normalise per distinct direction, not per row
@@ -147,7 +147,7 @@ BEGIN
         LEFT JOIN parsed AS pa ON pa.prompt = s.prompt
         LEFT JOIN languages AS lg ON lg.language IS NOT DISTINCT FROM s.language
         LEFT JOIN directions AS dr ON dr.id = s.id
-        LEFT JOIN tenants AS t ON t.id = s.tenant_id
+        LEFT JOIN public.tenants AS t ON t.id = s.tenant_id
     )
     SELECT k.id, k.tenant_id,
            CASE WHEN cardinality(k.reasons) > 0 THEN NULL
