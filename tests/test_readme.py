@@ -127,9 +127,10 @@ def command_lines(block: Block) -> Iterator[tuple[int, str]]:
     for offset, raw in enumerate(block.lines):
         line = raw.rstrip()
         if not pending:
-            if block.language in PROMPT_LANGUAGES:
-                if not line.lstrip().startswith("$ "):
-                    continue  # output, not a command
+            prompted = line.lstrip().startswith("$ ")
+            if block.language in PROMPT_LANGUAGES and not prompted:
+                continue  # output, not a command
+            if prompted:  # a `$ ` prompt is allowed in any shell block
                 line = line.lstrip()[2:]
             first = block.line + offset
         if line.endswith("\\"):
@@ -282,6 +283,7 @@ DATABASE_URL=postgresql://u@h/db voice-migration migrate --dry-run \\
 voice-migration rollback --level total --reason "Critical bug"   # emergency
 .venv/bin/python -m voice_migration rollout status --format json > status.json
 psql -f sql/validation/<check>.sql
+$ voice-migration validate --format json
 ```
 
 ```console
@@ -309,6 +311,7 @@ def test_the_checker_reads_prompts_continuations_pipes_and_assignments() -> None
         ("voice-migration", ("rollback", "--level", "total", "--reason", "Critical bug")),
         ("voice-migration", ("rollout", "status", "--format", "json")),
         ("psql", ("-f", "sql/validation/PLACEHOLDER-check.sql")),
+        ("voice-migration", ("validate", "--format", "json")),
         ("voice-migration", ("--version",)),
     ]
     assert [c.line for c in commands][:3] == [7, 8, 14]
