@@ -192,3 +192,27 @@ def test_objects_planted_in_public_never_run_inside_our_functions(staged_url: st
         {"enabled": False, "reason": None},
     ]
     assert enabled == (False,)
+
+
+# The one SECURITY DEFINER function, on purpose: the audit must be written even by a role that may change
+# flags but not write (or forge) the audit (sql/flags/guards.sql). The one routine without a pinned
+# search_path: the backfill procedure, which PostgreSQL forbids to COMMIT with a SET clause; it
+# schema-qualifies every name instead (sql/backfill/20_procedure.sql).
+DEFINER_ON_PURPOSE = {"voice_agent_v2_audit_change()"}
+UNPINNED_ON_PURPOSE = {"voice_migration.backfill(integer,text[],integer)"}
+
+
+def test_every_function_runs_as_its_invoker_with_a_search_path_that_leaves_public_out(head_database_url: str) -> None:
+    with psycopg.connect(head_database_url) as conn:
+        routines = conn.execute(
+            "SELECT p.oid::regprocedure::text, p.prosecdef, "
+            "(SELECT option_value FROM pg_options_to_table(p.proconfig) WHERE option_name = 'search_path') "
+            "FROM pg_proc AS p WHERE p.pronamespace IN ('public'::regnamespace, 'voice_migration'::regnamespace)"
+        ).fetchall()
+    assert len(routines) > 20, "the revisions installed their functions"
+    definers = {name for name, definer, _ in routines if definer}
+    unpinned = {name for name, _, path in routines if path is None}
+    with_public = {name: path for name, _, path in routines if path is not None and "public" in str(path)}
+    assert definers == DEFINER_ON_PURPOSE
+    assert unpinned == UNPINNED_ON_PURPOSE
+    assert with_public == {}
