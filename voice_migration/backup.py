@@ -99,7 +99,14 @@ def validate_backup_id(backup_id: str) -> str:
 
 
 def ensure_manifest(conn: Conn) -> None:
-    """Create the ``voice_migration`` schema and the manifest table when missing (idempotent)."""
+    """Create the ``voice_migration`` schema and the manifest table when missing (idempotent).
+
+    Only when missing: ``CREATE SCHEMA IF NOT EXISTS`` needs CREATE on the database even when the
+    schema exists, which the least-privilege operator role (``sql/security/operator_role.sql``) lacks.
+    """
+    row = conn.execute("SELECT to_regclass('voice_migration.backups') IS NOT NULL").fetchone()
+    if row and row[0]:
+        return
     conn.execute(read_sql("backup/manifest.sql").encode())
 
 
