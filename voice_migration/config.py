@@ -34,8 +34,13 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "<unparseable database URL>"
+    # libpq also takes the password as a query parameter: ...dbname?password=secret
+    query = "&".join(
+        "password=***" if item.partition("=")[0].lower() == "password" else item for item in parts.query.split("&")
+    )
+    parts = parts._replace(query=query)
     if parts.password is None:
-        return url
+        return urlunsplit(parts) if query != urlsplit(url).query else url
     netloc = parts.netloc.rsplit("@", 1)
     userinfo = parts.username or ""
     host = netloc[1] if len(netloc) == 2 else ""
