@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from voice_migration.errors import ConfigurationError
 
@@ -29,22 +28,27 @@ _SCHEMES = {
 
 
 def redact_url(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***`` (safe to print or log)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable database URL>"
-    # libpq also takes the password as a query parameter: ...dbname?password=secret
-    query = "&".join(
-        "password=***" if item.partition("=")[0].lower() == "password" else item for item in parts.query.split("&")
-    )
-    parts = parts._replace(query=query)
-    if parts.password is None:
-        return urlunsplit(parts) if query != urlsplit(url).query else url
-    netloc = parts.netloc.rsplit("@", 1)
-    userinfo = parts.username or ""
-    host = netloc[1] if len(netloc) == 2 else ""
-    return urlunsplit(parts._replace(netloc=f"{userinfo}:***@{host}"))
+    """Return ``url`` with any password replaced by ``***`` (safe to print or log).
+
+    Plain string work, no URL parser: a URL malformed enough to be refused (and shown in the refusal)
+    must be masked too. The password is what sits between ``user:`` and the last ``@`` before the
+    path, and any ``password=`` query parameter (libpq takes both).
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    if "@" in authority:
+        userinfo, _, host = authority.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        if colon:
+            authority = f"{user}:***@{host}"
+    path, question, query = tail.partition("?")
+    if question:
+        query = "&".join(
+            "password=***" if item.partition("=")[0].lower() == "password" else item for item in query.split("&")
+        )
+    return f"{scheme}{sep}{authority}{slash}{path}{question}{query}"
 
 
 def libpq_url(url: str) -> str:
