@@ -134,12 +134,12 @@ BEGIN
         SELECT s.*, lg.bcp47, pa.personality AS parsed_personality, pa.capabilities AS found,
                pa.says_inbound, pa.says_outbound, dr.has_inbound, dr.has_outbound,
                array_remove(ARRAY[
-                   CASE WHEN nullif(btrim(s.voice_id), '') IS NULL THEN 'missing_voice_id' END,
+                   CASE WHEN nullif(btrim(s.voice_id, E' \t\r\n'), '') IS NULL THEN 'missing_voice_id' END,
                    CASE WHEN pa.prompt IS NULL THEN 'empty_prompt' END,
                    CASE WHEN lg.bcp47 IS NULL THEN 'unknown_language' END,
                    CASE WHEN t.id IS NULL THEN 'missing_tenant' END], NULL) AS reasons,
                array_remove(ARRAY[
-                   CASE WHEN nullif(btrim(s.voice_id), '') IS NULL THEN quote_nullable(s.voice_id) END,
+                   CASE WHEN nullif(btrim(s.voice_id, E' \t\r\n'), '') IS NULL THEN quote_nullable(s.voice_id) END,
                    CASE WHEN pa.prompt IS NULL THEN quote_nullable(s.prompt) END,
                    CASE WHEN lg.bcp47 IS NULL THEN quote_nullable(s.language) END,
                    CASE WHEN t.id IS NULL THEN quote_nullable(s.tenant_id) END], NULL) AS details
