@@ -147,7 +147,7 @@ def url_state(url: str) -> dict[str, str]:
 def scalar(url: str, query: str, params: Sequence[object] = ()) -> object:
     """The first column of the first row of ``query``."""
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(query.encode(), params).fetchone()
+        row = conn.execute(query.encode(), params or None).fetchone()
     assert row is not None
     return row[0]
 
