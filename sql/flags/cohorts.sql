@@ -11,7 +11,11 @@
 SELECT cohort,
        count(*) AS calls,
        count(*) FILTER (WHERE lower(status) IN ('failed', 'error')) AS failed_calls,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms::double precision) AS p95_latency_ms
+       -- a latency double precision cannot hold (NaN, Infinity, 1e400, 1e-400) is no latency: it would
+       -- abort the query (and the health gate) instead (same rule as derive_metrics, sql/transform).
+       percentile_cont(0.95) WITHIN GROUP (
+           ORDER BY CASE WHEN latency_ms = 0 OR abs(latency_ms) BETWEEN 1e-300 AND 1e300
+                         THEN latency_ms::double precision END) AS p95_latency_ms
   FROM (SELECT CASE lower(coalesce(version, 'v1')) WHEN 'v1' THEN 'v1' WHEN 'v2' THEN 'v2' END AS cohort,
                status,
                latency_ms

@@ -47,7 +47,12 @@ BEGIN
     ),
     agg AS (
         SELECT c.tenant_id, c.config_id, count(*) AS total, avg(c.duration_seconds) AS avg_duration,
-               percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY c.latency_ms) AS pct,
+               -- percentile_cont works in double precision: a numeric latency beyond its range (NaN,
+               -- Infinity, 1e400, 1e-400) cannot be a latency and would abort the batch; it counts as no
+               -- latency (pre-flight out_of_range reports it; validation's metrics_accuracy agrees).
+               percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (
+                   ORDER BY CASE WHEN c.latency_ms = 0 OR abs(c.latency_ms) BETWEEN 1e-300 AND 1e300
+                              THEN c.latency_ms END) AS pct,
                count(*) FILTER (WHERE lower(c.status) IN ('failed', 'error')) AS failed,
                min(c.created_at) AS first_at, max(c.created_at) AS last_at
         FROM calls AS c

@@ -42,7 +42,10 @@ expected AS (
     -- every call of a group has the same keys; min() only picks them up, bytewise ("C") for speed
     FROM (SELECT k.h, min(k.tenant_id COLLATE "C") AS tenant_id, min(k.config_id COLLATE "C") AS config_id,
                  count(*) AS total_calls, avg(k.duration_seconds) AS avg_duration_seconds,
-                 percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY k.latency_ms) AS pct,
+                 -- a latency beyond double precision (NaN, ±Infinity, 1e±400) is no latency, as in derive_metrics
+                 percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (
+                     ORDER BY CASE WHEN k.latency_ms = 0 OR abs(k.latency_ms) BETWEEN 1e-300 AND 1e300
+                              THEN k.latency_ms END) AS pct,
                  count(*) FILTER (WHERE lower(k.status) IN ('failed', 'error'))::numeric / count(*) AS error_rate,
                  min(k.created_at) AS first_call_at, max(k.created_at) AS last_call_at,
                  coalesce(jsonb_object_agg(k.outcome_code, k.code_calls)
