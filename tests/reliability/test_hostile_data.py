@@ -59,13 +59,14 @@ SELECT v.id, v.tenant_id, v.config_id, v.direction, v.status, v.ended_reason, v.
 FROM h, LATERAL (VALUES
     ('call_h1', %(sql_id)s, 'cfg_h1', 'ＩＮＢＯＵＮＤ', 'completed', h.binaryish, 'NaN', 'NaN',
      'Cita Agendada''; DROP TABLE x; --', h.megabyte, '-infinity'),
-    ('call_h2', %(sql_id)s, 'cfg_h1', 'outbound', '\u202efailed', 'customer-ended-call', 'Infinity', '1e300',
+    ('call_h2', %(sql_id)s, 'cfg_h1', 'outbound', '\u202efailed', 'customer-ended-call', 'Infinity', '1e400',
      NULL, NULL, 'infinity'),
     ('call_h3', %(sql_id)s, 'cfg_h1', 'in', 'completed', NULL, '-5', '-1', 'NO ANSWER', h.combining,
      '294276-12-31 23:59:59+00'),
     ('call_h4', %(rtl_id)s, 'cfg_h5', 'outbound', 'busy', NULL, '1e20', '123.456', '', '', '4713-01-01 BC'),
     ('call_h5', %(control_id)s, 'cfg_h3', NULL, NULL, NULL, NULL, NULL, h.binaryish, h.binaryish, NULL),
-    ('call_h6', 'tenant_000001', 'cfg_h6', 'inbound', 'completed', 'voicemail', '3', '10', NULL, NULL, now())
+    ('call_h6', 'tenant_000001', 'cfg_h6', 'inbound', 'completed', 'voicemail', '3', '10', NULL, NULL, now()),
+    ('call_h7', %(sql_id)s, 'cfg_h1', 'in', 'completed', NULL, '1e-400', '1e-400', NULL, NULL, now())
 ) AS v (id, tenant_id, config_id, direction, status, ended_reason, duration, latency, outcome, transcript, created_at);
 """
 
@@ -83,6 +84,9 @@ def test_hostile_values_are_migrated_or_quarantined_and_nothing_is_lost(seeded_u
 
     assert result.exit_code == 0, result.output
     assert counts(seeded_url) == before
+    # The rollout's health figures read the same calls (their last 24 h) and must not choke either.
+    status = invoke(["rollout", "status"], url=seeded_url)
+    assert status.exit_code == 0, status.output
     with psycopg.connect(seeded_url) as conn:
         assert v1_checksums(conn) == v1_before, "no v1 column of any row changed"
         unaccounted = conn.execute(
@@ -120,7 +124,7 @@ def test_hostile_values_are_migrated_or_quarantined_and_nothing_is_lost(seeded_u
     assert verbatim == (0,), "base_prompt is the v1 prompt verbatim, 1 MB and control characters included"
     assert lines is not None and lines[0]["greeting_message"] == "¡Hola! 👩‍👩‍👧‍👦"
     assert lines[0]["special_instructions"] == ["Sé breve", "Agenda citas"]
-    assert metrics is not None and metrics[0] == 3 and metrics[1] == "NaN"
+    assert metrics is not None and metrics[0] == 4 and metrics[1] == "NaN"
     quarantined_calls = scalar(
         seeded_url,
         "SELECT count(*) FROM voice_migration.quarantine WHERE entity = 'call' AND entity_id LIKE 'call_h%'",
