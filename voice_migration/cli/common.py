@@ -52,14 +52,14 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 EXIT_FAILED,
             )
         except psycopg.OperationalError as exc:
-            detail = " ".join(str(exc).split())
+            detail = _describe(exc)
             fail(
                 f"lost the database connection ({_scrub(detail, url)}); "
                 "check the server and re-run the command, it resumes where it stopped",
                 EXIT_USAGE,
             )
         except psycopg.Error as exc:
-            detail = " ".join(str(exc).split())
+            detail = _describe(exc)
             fail(
                 f"the database refused a statement ({_scrub(detail, url)}); "
                 "nothing half-done was committed; run `voice-migration validate` and report this line",
@@ -68,6 +68,15 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")  # fail() always exits
 
     return wrapper
+
+
+def _describe(exc: psycopg.Error) -> str:
+    """The server's primary message and hint, on one line: not the CONTEXT, which can quote pages of SQL."""
+    diag = exc.diag
+    text = diag.message_primary or str(exc)
+    if diag.message_hint:
+        text += f" (hint: {diag.message_hint})"
+    return " ".join(text.split())
 
 
 def _scrub(text: str, url: object) -> str:
