@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS voice_migration.backfill_progress (
     rows_done    bigint NOT NULL DEFAULT 0,  -- keys walked in the current pass
     rows_changed bigint NOT NULL DEFAULT 0,  -- rows whose v2 values were written in the current pass
     quarantined  bigint NOT NULL DEFAULT 0,  -- rows of the walked batches that are in quarantine
-    batches      integer NOT NULL DEFAULT 0,
+    batches      bigint NOT NULL DEFAULT 0,  -- bigint: batch size 1 over 2^31 rows must not overflow
     started_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
     finished_at  timestamptz,                -- set when the pass reached the last key

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS voice_migration.legacy_outcome_map (
 --   stage 'transcript'   : match (folded words) starts a word of the call's folded transcript
 --   stage 'short_call'   : match = seconds; a completed call shorter than that
 CREATE TABLE IF NOT EXISTS voice_migration.outcome_rules (
+    -- squawk-ignore prefer-bigint-over-int -- a rule's rank among a few dozen rules written by hand
     priority     integer PRIMARY KEY,
     stage        text NOT NULL CHECK (stage IN ('status', 'ended_reason', 'transcript', 'short_call')),
     match        text NOT NULL CHECK (match <> ''),

@@ -20,6 +20,7 @@ CREATE TABLE voice_agent_v2_flags (
     singleton          boolean PRIMARY KEY DEFAULT true
                        CONSTRAINT voice_agent_v2_flags_single_row CHECK (singleton),
     enabled            boolean NOT NULL DEFAULT false,
+    -- squawk-ignore prefer-bigint-over-int -- a percentage, 0..100 by its CHECK: integer cannot overflow
     rollout_percentage integer NOT NULL DEFAULT 0
                        CONSTRAINT voice_agent_v2_flags_percentage_range CHECK (rollout_percentage BETWEEN 0 AND 100),
     updated_at         timestamptz NOT NULL DEFAULT now(),
