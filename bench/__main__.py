@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     migration.add_argument("--contenders", nargs="+", choices=migration_bench.CONTENDERS,
                            default=list(migration_bench.CONTENDERS))  # fmt: skip
     migration.add_argument("--name", default="migration", help="result file name (without extension)")
+    migration.add_argument("--migrate-args", default="", help="extra migrate options, e.g. '--skip-backup'")
 
     load = sub.add_parser("load", help="write latency of a v1 application while migrate runs")
     load.add_argument("--calls", type=int, default=load_bench.DEFAULT_CALLS, help="size of the data, in calls")
@@ -75,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     with bench_server(args.database_url) as base_url:
         if args.command == "migration":
             options = migration_bench.MigrationBenchOptions(
-                sizes=tuple(args.calls), runs=args.runs, sample=args.sample, contenders=tuple(args.contenders)
+                sizes=tuple(args.calls),
+                runs=args.runs,
+                sample=args.sample,
+                contenders=tuple(args.contenders),
+                migrate_args=tuple(args.migrate_args.split()),
             )
             document = migration_bench.run(base_url, options)
             markdown = report.migration_markdown(document)

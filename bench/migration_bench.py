@@ -38,6 +38,7 @@ class MigrationBenchOptions:
     runs: int = 3
     sample: int = 2_000
     contenders: tuple[str, ...] = CONTENDERS
+    migrate_args: tuple[str, ...] = ()  # extra `migrate` options for the project contender
 
 
 def _measure(base_url: str, template: str, prefix: str, work: Callable[[str], T]) -> T:
@@ -54,6 +55,7 @@ def _summary_project(runs: Sequence[project.ProjectRun], calls: int, rows: int) 
         "median": {
             "seconds": seconds,
             "steps": {name: median([r.steps.get(name, 0.0) for r in runs]) for name in steps},
+            "other_seconds": median([r.seconds - sum(r.steps.values()) for r in runs]),
             "peak_rss_mb": median([r.peak_rss_mb for r in runs]),
             "max_peak_rss_mb": max(r.peak_rss_mb for r in runs),
             "wal_bytes": median([r.wal_bytes for r in runs]),
@@ -61,6 +63,7 @@ def _summary_project(runs: Sequence[project.ProjectRun], calls: int, rows: int) 
             "calls_per_second": calls / seconds if seconds else 0.0,
             "rows_per_second": rows / seconds if seconds else 0.0,
         },
+        "failed_runs": [{"exit_code": r.exit_code, "error": r.error} for r in runs if r.exit_code != 0],
     }
 
 
@@ -71,6 +74,7 @@ def _summary_bare(runs: Sequence[bare.BareRun], calls: int, rows: int) -> dict[s
         "median": {
             "seconds": seconds,
             "steps": {name: median([r.steps[name] for r in runs]) for name, _ in bare.STEPS},
+            "other_seconds": median([r.seconds - sum(r.steps.values()) for r in runs]),
             "wal_bytes": median([r.wal_bytes for r in runs]),
             "size_growth_bytes": median([r.size_growth_bytes for r in runs]),
             "calls_per_second": calls / seconds if seconds else 0.0,
@@ -101,7 +105,9 @@ def bench_size(base_url: str, calls: int, options: MigrationBenchOptions) -> dic
     try:
         for _ in range(options.runs):
             if "project" in options.contenders:
-                project_runs.append(_measure(base_url, template, "bench_project", project.run))
+                project_runs.append(
+                    _measure(base_url, template, "bench_project", lambda url: project.run(url, options.migrate_args))
+                )
             if "bare" in options.contenders:
                 bare_runs.append(_measure(base_url, template, "bench_bare", bare.run))
             if "row_by_row" in options.contenders:
@@ -149,6 +155,7 @@ def run(base_url: str, options: MigrationBenchOptions) -> dict[str, object]:
         "runs_per_size": options.runs,
         "row_by_row_sample": options.sample,
         "contenders": list(options.contenders),
+        "migrate_args": list(options.migrate_args),
         "sizes": sizes,
         "total_seconds": time.perf_counter() - started,
     }

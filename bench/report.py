@@ -80,8 +80,14 @@ def migration_markdown(document: Mapping[str, Any]) -> str:
                 continue
             m = size[key]["median"]
             cells = [_fmt(m["steps"][s], 2) if s in m["steps"] else "–" for s in steps]
-            other = m["seconds"] - sum(m["steps"].values())
-            lines.append(f"| {size['calls']:,} | {label} | " + " | ".join(cells) + f" | {_fmt(other, 2)} |")
+            lines.append(
+                f"| {size['calls']:,} | {label} | " + " | ".join(cells) + f" | {_fmt(m['other_seconds'], 2)} |"
+            )
+    if document.get("migrate_args"):
+        lines += ["", f"The project ran as `migrate --yes {' '.join(document['migrate_args'])}`."]
+    for size in document["sizes"]:
+        for failed in size.get("project", {}).get("failed_runs", []):
+            lines.append(f"FAILED at {size['calls']:,} calls (exit {failed['exit_code']}): {failed['error']}")
     same = [s["same_result"] for s in document["sizes"] if "same_result" in s]
     if same:
         lines += ["", f"Project and bare SQL produced identical v2 data (checksums) in every run: {all(same)}."]
