@@ -47,6 +47,7 @@ def test_the_operator_role_runs_migrate_validate_and_rollout(operator_url: str, 
         ["rollout", "enable-tenant", "tenant_000001", "--by", "alice"],
         ["rollout", "status"],
         ["rollback", "--level", "tenant", "--tenant-id", "tenant_000001", "--by", "alice"],
+        ["rollback", "--level", "partial", "--target-percentage", "5", "--by", "alice"],
         ["rollback", "--level", "total", "--reason", "drill", "--by", "alice"],
     ]
     for args in steps:
@@ -54,7 +55,7 @@ def test_the_operator_role_runs_migrate_validate_and_rollout(operator_url: str, 
         assert result.exit_code == 0, f"{' '.join(args)}:\n{result.output}"
     assert scalar(staged_url, "SELECT count(*) FROM voice_agent_configs WHERE schema_version = 'v2'") == 57
     actions = scalar(staged_url, "SELECT string_agg(action, ',' ORDER BY id) FROM voice_agent_v2_flag_audit")
-    assert actions == "install,set_percentage,enable_tenant,rollback_tenant,rollback_total"
+    assert actions == "install,set_percentage,enable_tenant,rollback_tenant,rollback_partial,rollback_total"
 
 
 FORBIDDEN = (
