@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 import pytest
+from click.testing import Result
 
 from tests.reliability.support import BATCH_SIZE, error_lines, invoke, scalar, url_state
 from voice_migration import revisions
@@ -60,6 +61,17 @@ def assert_still_running(blocker: psycopg.Connection[tuple[object, ...]], pid: i
     assert blocker.execute("SELECT 1").fetchone() == (1,)
 
 
+def timed_migrate(url: str) -> tuple[Result, float]:
+    """``migrate`` with the short lock timeout of these tests, and how long it took."""
+    started = time.perf_counter()
+    result = invoke(
+        ["migrate", "--yes", "--batch-size", str(BATCH_SIZE)],
+        url=url,
+        env={"VOICE_MIGRATION_LOCK_TIMEOUT": f"{int(LOCK_TIMEOUT * 1000)}ms"},
+    )
+    return result, time.perf_counter() - started
+
+
 def test_a_long_transaction_on_the_configs_table_bounds_each_wait_then_stops_migrate_clearly(
     seeded_url: str, reference_state: dict[str, str]
 ) -> None:
@@ -68,13 +80,7 @@ def test_a_long_transaction_on_the_configs_table_bounds_each_wait_then_stops_mig
     with long_transaction(seeded_url, "SELECT count(*) FROM voice_agent_configs") as blocker:
         pid = blocker.info.backend_pid
         thread.start()
-        started = time.perf_counter()
-        result = invoke(
-            ["migrate", "--yes", "--batch-size", str(BATCH_SIZE)],
-            url=seeded_url,
-            env={"VOICE_MIGRATION_LOCK_TIMEOUT": f"{int(LOCK_TIMEOUT * 1000)}ms"},
-        )
-        elapsed = time.perf_counter() - started
+        result, elapsed = timed_migrate(seeded_url)
         writer.stop.set()
         thread.join(timeout=10)
         assert_still_running(blocker, pid)
@@ -100,13 +106,7 @@ def test_config_rows_locked_by_a_long_transaction_make_the_backfill_back_off_the
 ) -> None:
     with long_transaction(staged_url, "SELECT id FROM voice_agent_configs FOR UPDATE") as blocker:
         pid = blocker.info.backend_pid
-        started = time.perf_counter()
-        result = invoke(
-            ["migrate", "--yes", "--batch-size", str(BATCH_SIZE)],
-            url=staged_url,
-            env={"VOICE_MIGRATION_LOCK_TIMEOUT": f"{int(LOCK_TIMEOUT * 1000)}ms"},
-        )
-        elapsed = time.perf_counter() - started
+        result, elapsed = timed_migrate(staged_url)
         assert_still_running(blocker, pid)
 
     assert result.exit_code == 1, result.output
