@@ -29,8 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     migration.add_argument("--calls", type=int, nargs="+", default=[100_000, 1_000_000], help="sizes, in calls")
     migration.add_argument("--runs", type=int, default=3, help="runs per size (medians are reported)")
     migration.add_argument("--sample", type=int, default=2_000, help="calls done by the row-by-row baseline")
-    migration.add_argument("--contenders", nargs="+", choices=migration_bench.CONTENDERS,
-                           default=list(migration_bench.CONTENDERS))  # fmt: skip
+    every = migration_bench.CONTENDERS + migration_bench.EXTRA_CONTENDERS
+    migration.add_argument("--contenders", nargs="+", choices=every, default=list(migration_bench.CONTENDERS))
     migration.add_argument("--name", default="migration", help="result file name (without extension)")
     migration.add_argument("--migrate-args", default="", help="extra migrate options, e.g. '--skip-backup'")
 

@@ -36,6 +36,15 @@ class BareRun:
     checksum: dict[str, str] = field(default_factory=dict)
 
 
+def update_floor(url: str) -> float:
+    """Seconds of one constant ``UPDATE`` of every call (``bench/sql/update_floor.sql``), schema upgraded untimed."""
+    upgrade_schema(url)
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        clock = Stopwatch()
+        conn.execute(bench_sql("update_floor").encode())
+        return clock.seconds
+
+
 def run(url: str) -> BareRun:
     """Measure the bare-SQL limit on the database at ``url`` (a fresh copy of the v1 data)."""
     steps: dict[str, float] = {}

@@ -164,12 +164,19 @@ def run(base_url: str, options: LoadBenchOptions) -> dict[str, object]:
             "peak_rss_mb": rss,
             "steps": intervals,
             "summary": stdout[-3000:],
-            "stderr_tail": stderr[-1500:] if code else "",
+            "error": project.error_line(stderr) if code else "",
         },
         "load_covered_migration": load_ended >= migrate_ended,
         "windows": {
             name: window_summary([s for s in samples if lo <= float(s["due"]) < hi], hi - lo)  # type: ignore[arg-type]
             for name, (lo, hi) in windows.items()
+        },
+        "during_by_step": {
+            str(i["step"]): window_summary(
+                [s for s in during if float(i["start"]) <= float(s["due"]) < float(i["end"])],  # type: ignore[arg-type]
+                float(i["end"]) - float(i["start"]),  # type: ignore[arg-type]
+            )
+            for i in intervals
         },
         "unfinished_writes": sum(1 for s in samples if s["kind"] == "unfinished"),
         "slowest_during": [_slow_write(s, migrate_started, intervals) for s in slowest],

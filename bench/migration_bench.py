@@ -27,6 +27,8 @@ from bench.common import (
 )
 
 CONTENDERS = ("project", "bare", "row_by_row")
+# Not a contender of the issue, measured on request: PostgreSQL's floor for rewriting every call in place.
+EXTRA_CONTENDERS = ("update_floor",)
 T = TypeVar("T")
 
 
@@ -102,6 +104,7 @@ def bench_size(base_url: str, calls: int, options: MigrationBenchOptions) -> dic
     project_runs: list[project.ProjectRun] = []
     bare_runs: list[bare.BareRun] = []
     rbr_runs: list[row_by_row.RowByRowRun] = []
+    floor_runs: list[float] = []
     try:
         for _ in range(options.runs):
             if "project" in options.contenders:
@@ -114,6 +117,8 @@ def bench_size(base_url: str, calls: int, options: MigrationBenchOptions) -> dic
                 rbr_runs.append(
                     _measure(base_url, template, "bench_rbr", lambda url: row_by_row.run(url, options.sample))
                 )
+            if "update_floor" in options.contenders:
+                floor_runs.append(_measure(base_url, template, "bench_floor", bare.update_floor))
     finally:
         drop_database(base_url, template)
     rows = spec.calls + spec.configs
@@ -130,6 +135,12 @@ def bench_size(base_url: str, calls: int, options: MigrationBenchOptions) -> dic
         result["bare"] = _summary_bare(bare_runs, spec.calls, rows)
     if rbr_runs:
         result["row_by_row"] = _summary_row_by_row(rbr_runs)
+    if floor_runs:
+        seconds = median(floor_runs)
+        result["update_floor"] = {
+            "runs": floor_runs,
+            "median": {"seconds": seconds, "calls_per_second": spec.calls / seconds},
+        }
     if project_runs and bare_runs:
         pairs = list(zip(project_runs, bare_runs, strict=True))
         ratios["project_over_bare"] = median([p.seconds / b.seconds for p, b in pairs])

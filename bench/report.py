@@ -70,6 +70,12 @@ def migration_markdown(document: Mapping[str, Any]) -> str:
                 f"{_fmt(m['rows_per_second'], 0)} | {_fmt(m['rows_per_second'], 0)} | – | – | – | "
                 f"{'–' if ratio is None else _fmt(ratio, 0) + '× faster'} (rows/s) |"
             )
+        if "update_floor" in size:
+            m = size["update_floor"]["median"]
+            lines.append(
+                f"| {calls:,} | floor: one constant `UPDATE` of every call | {_fmt(m['seconds'])} | "
+                f"{_fmt(m['calls_per_second'], 0)} | – | – | – | – | – |"
+            )
     lines += ["", "Seconds per step (medians):", ""]
     steps = ["validate v1", "backup", "revisions", "transform configs", "infer outcomes", "metrics", "verify"]
     lines.append("| calls | contender | " + " | ".join(steps) + " | other |")
@@ -105,6 +111,7 @@ def load_markdown(document: Mapping[str, Any]) -> str:
         f"inserts : 1 config update) on {document['calls']:,} calls; `migrate --yes` took "
         f"{migrate['seconds']:.1f} s and exited {migrate['exit_code']}. " + _settings_line(document),
         "",
+        *([f"`migrate` said: {migrate['error']}", ""] if migrate.get("error") else []),
         "| window | writes | failed | writes/s | p50 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -113,6 +120,17 @@ def load_markdown(document: Mapping[str, Any]) -> str:
             f"| {name} the migration | {w['writes']:,} | {w['errors']} | {_fmt(w['writes_per_second'])} | "
             f"{_fmt(w['p50_ms'])} | {_fmt(w['p99_ms'])} | {_fmt(w['max_ms'])} |"
         )
+    if document.get("during_by_step"):
+        lines += ["", "Writes during each step of the migration:", ""]
+        lines += [
+            "| step | seconds | writes | failed | p50 ms | p99 ms | max ms |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for step, w in document["during_by_step"].items():
+            lines.append(
+                f"| {step} | {_fmt(w['seconds'])} | {w['writes']:,} | {w['errors']} | {_fmt(w['p50_ms'])} | "
+                f"{_fmt(w['p99_ms'])} | {_fmt(w['max_ms'])} |"
+            )
     if document["slowest_during"]:
         lines += ["", "Slowest writes during the migration:", ""]
         lines += ["| latency ms | write | second of the migration | step running |", "|---:|---|---:|---|"]
