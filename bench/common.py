@@ -156,9 +156,9 @@ def snapshot(conn: Conn) -> Snapshot:
 
 def wal_bytes(conn: Conn, before: Snapshot, after: Snapshot) -> int:
     """WAL bytes written between two snapshots."""
-    row = conn.execute("SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)::bigint", (after.lsn, before.lsn)).fetchone()
-    assert row is not None
-    return int(row[0])  # type: ignore[call-overload]
+    row = conn.execute(bench_sql("wal_diff"), {"after": after.lsn, "before": before.lsn}).fetchone()
+    assert row is not None and isinstance(row[0], int)
+    return row[0]
 
 
 def result_checksum(conn: Conn) -> dict[str, str]:

@@ -106,5 +106,5 @@ def run(url: str, sample: int) -> RowByRowRun:
         rows=len(ids),
         seconds=seconds,
         rows_per_second=len(ids) / seconds if seconds > 0 else 0.0,
-        agreement=int(agreeing[0]) / len(ids) if ids else 1.0,  # type: ignore[call-overload]
+        agreement=int(agreeing[0]) / len(ids) if ids else 1.0,
     )
