@@ -24,7 +24,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Order matters: the rule tables' CHECKs use the normalisers, the rules reference the catalogs,
-# the transform functions read the rule tables and the v2 columns, the triggers call the transform.
+# the transform functions read the rule tables, the triggers call the transform.
+# The two files that lock the live tables (ALTER TABLE takes ACCESS EXCLUSIVE on configs and calls,
+# CREATE TRIGGER a SHARE ROW EXCLUSIVE lock) come LAST: the revision is one transaction, and a lock is
+# held until it commits, so everything else (functions, rule tables, catalogs) is done before v1
+# writers have to wait at all. The PL/pgSQL bodies that name v2 columns are only resolved when called.
 UPGRADE_FILES = (
     "expand/10_bookkeeping.sql",
     "backup/manifest.sql",
@@ -33,14 +37,14 @@ UPGRADE_FILES = (
     "catalogs/10_capabilities.sql",
     "catalogs/20_outcomes.sql",
     "catalogs/30_rules.sql",
-    "expand/30_v2_columns.sql",
     "transform/20_configs.sql",
     "transform/30_calls.sql",
     "transform/40_metrics.sql",
-    "expand/40_triggers.sql",
     "backfill/10_step.sql",
     "backfill/20_procedure.sql",
     "backfill/30_pending.sql",
+    "expand/30_v2_columns.sql",
+    "expand/40_triggers.sql",
 )
 
 ARCHIVE_TABLES = (
