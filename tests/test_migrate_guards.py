@@ -109,3 +109,44 @@ def test_an_unreachable_database_is_one_line_and_exit_2() -> None:
     )
     assert result.returncode == 2
     assert_one_error_line(result.stderr, "cannot connect to postgresql://postgres:***@127.0.0.1:1/nowhere")
+
+
+# A v1 database can carry constraints a DBA added by hand (here simulated by a trigger that raises what
+# a unique or foreign-key constraint raises), which a batch may trip over. The operator must learn which
+# rows and which check to run, in one line, and keep every batch committed before it.
+INTEGRITY_TRAP = """
+CREATE FUNCTION public.integrity_trap() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+    IF NEW.id = 'cfg_00000040' THEN
+        RAISE EXCEPTION 'duplicate key value violates unique constraint "configs_tenant_name_key"'
+            USING ERRCODE = '{code}', TABLE = 'voice_agent_configs',
+                  DETAIL = 'Key (tenant_id, name)=(tenant_000001, Agent 14) already exists.';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER integrity_trap BEFORE UPDATE ON public.voice_agent_configs
+    FOR EACH ROW EXECUTE FUNCTION public.integrity_trap();
+"""
+
+
+@pytest.mark.parametrize(("code", "check"), [("23505", "duplicates"), ("23503", "foreign_keys")])
+def test_a_constraint_violation_in_v1_data_names_the_rows_and_the_check_to_run(
+    seeded_url: str, code: str, check: str
+) -> None:
+    with psycopg.connect(seeded_url, autocommit=True) as conn:
+        conn.execute(INTEGRITY_TRAP.replace("{code}", code).encode())
+    result = run_cli(["migrate", "--yes", "--skip-backup", "--batch-size", "10"], database_url=seeded_url)
+    assert result.returncode == 1
+    assert_one_error_line(
+        result.stderr,
+        "transform configs stopped on v1 data",
+        "Key (tenant_id, name)=(tenant_000001, Agent 14) already exists.",
+        f"voice-migration validate --check {check}",
+    )
+    with psycopg.connect(seeded_url) as conn:
+        migrated = conn.execute(
+            "SELECT count(*) FROM voice_agent_configs WHERE schema_version = 'v2' AND id < 'cfg_00000031'"
+        ).fetchone()
+        trapped = conn.execute("SELECT schema_version FROM voice_agent_configs WHERE id = 'cfg_00000040'").fetchone()
+    assert migrated is not None and migrated[0] > 0, "the batches before the failing one stay committed"
+    assert trapped == (None,), "the failing batch was rolled back"
