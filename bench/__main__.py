@@ -5,6 +5,7 @@
     python -m bench load                              # write latency of a v1 application during migrate
     python -m bench loadgen --database-url URL ...    # the load generator alone (used by `load`)
     python -m bench profile --calls 100000            # pg_stat_statements over one migrate (own server only)
+    python -m bench render bench/results/migration.json   # rewrite the markdown table from the JSON
 
 Without ``--database-url`` each benchmark starts its own throwaway PostgreSQL server
 (voice_migration.embedded: fsync=off, synchronous_commit=off, full_page_writes=off) and removes it after.
@@ -46,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seconds", type=float, default=loadgen.MAX_SECONDS)
     gen.add_argument("--samples", type=Path, required=True, help="where to write the per-write samples (JSON)")
 
+    render = sub.add_parser("render", help="rewrite the markdown table of a result file from its JSON")
+    render.add_argument("json_path", type=Path)
+
     prof = sub.add_parser("profile", help="pg_stat_statements over one migrate, on a throwaway server")
     prof.add_argument("--calls", type=int, default=100_000, help="size of the data, in calls")
     prof.add_argument("--name", default="profile", help="result file name (without extension)")
@@ -65,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.database_url is None:
             raise SystemExit("loadgen needs --database-url (the database the v1 application writes to)")
         loadgen.main(args.database_url, rate=args.rate, seconds=args.seconds, samples_path=args.samples)
+        return 0
+    if args.command == "render":
+        print(report.render(args.json_path).read_text(encoding="utf-8"))
         return 0
     if args.command == "profile":
         # It restarts the server to preload pg_stat_statements: only ever on a throwaway one.

@@ -76,6 +76,8 @@ def migration_markdown(document: Mapping[str, Any]) -> str:
                 f"| {calls:,} | floor: one constant `UPDATE` of every call | {_fmt(m['seconds'])} | "
                 f"{_fmt(m['calls_per_second'], 0)} | – | – | – | – | – |"
             )
+    if not any("project" in size or "bare" in size for size in document["sizes"]):
+        return "\n".join(lines)
     lines += ["", "Seconds per step (medians):", ""]
     steps = ["validate v1", "backup", "revisions", "transform configs", "infer outcomes", "metrics", "verify"]
     lines.append("| calls | contender | " + " | ".join(steps) + " | other |")
@@ -101,6 +103,15 @@ def migration_markdown(document: Mapping[str, Any]) -> str:
     if agreement:
         lines.append(f"Row-by-row rows agreeing with the SQL transform: {min(agreement):.1%} (lowest).")
     return "\n".join(lines)
+
+
+def render(json_path: Path) -> Path:
+    """Rewrite the markdown table next to a result file from its JSON (after a change of the table's layout)."""
+    document = json.loads(json_path.read_text(encoding="utf-8"))
+    markdown = migration_markdown(document) if document["benchmark"] == "migration" else load_markdown(document)
+    md_path = json_path.with_suffix(".md")
+    md_path.write_text(markdown + "\n", encoding="utf-8")
+    return md_path
 
 
 def load_markdown(document: Mapping[str, Any]) -> str:
