@@ -110,10 +110,30 @@ PLANTED = [
     ("schema_version", [REPLICA, NEW_CONFIG], "config", "cfg_planted", "high"),
     (
         "metrics_accuracy",
+        ["UPDATE voice_agent_metrics SET total_calls = total_calls + 1 WHERE config_id = 'cfg_00000004'"],
+        "metrics",
+        "cfg_00000004",
+        "high",
+    ),
+    (
+        # A call filed after the metrics were computed (live traffic): a snapshot that is behind, not wrong.
+        "metrics_accuracy",
         [
             "INSERT INTO voice_agent_calls (id, tenant_id, config_id, direction, status, duration_seconds, "
-            "latency_ms, created_at) SELECT 'call_planted', tenant_id, id, 'inbound', 'completed', 42, 300, now() "
-            "FROM voice_agent_configs WHERE id = 'cfg_00000004'"
+            "latency_ms, created_at) SELECT 'call_planted', tenant_id, id, 'inbound', 'completed', 42, 300, "
+            "now() + interval '1 second' FROM voice_agent_configs WHERE id = 'cfg_00000004'"
+        ],
+        "metrics",
+        "cfg_00000004",
+        "low",
+    ),
+    (
+        # A call filed after the snapshot but dated before it cannot be told from a wrong number.
+        "metrics_accuracy",
+        [
+            "INSERT INTO voice_agent_calls (id, tenant_id, config_id, direction, status, duration_seconds, "
+            "latency_ms, created_at) SELECT 'call_planted', tenant_id, id, 'inbound', 'completed', 42, 300, "
+            "timestamptz '2024-01-01' FROM voice_agent_configs WHERE id = 'cfg_00000004'"
         ],
         "metrics",
         "cfg_00000004",
@@ -183,7 +203,7 @@ PLANTED = [
 @pytest.mark.parametrize(
     ("check", "statements", "entity", "ident", "severity"),
     PLANTED,
-    ids=[f"{p[0]}:{p[2]}" for p in PLANTED],
+    ids=[f"{p[0]}:{p[2]}:{p[4]}:{n}" for n, p in enumerate(PLANTED)],
 )
 def test_a_planted_violation_fails_its_own_check(
     migrated: Conn, check: str, statements: list[str], entity: str, ident: str | None, severity: str
