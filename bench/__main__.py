@@ -6,6 +6,7 @@
     python -m bench loadgen --database-url URL ...    # the load generator alone (used by `load`)
     python -m bench profile --calls 100000            # pg_stat_statements over one migrate (own server only)
     python -m bench render bench/results/migration.json   # rewrite the markdown table from the JSON
+    python -m bench index-window --calls 1000000      # v1 write cost while the calls index is missing
 
 Without ``--database-url`` each benchmark starts its own throwaway PostgreSQL server
 (voice_migration.embedded: fsync=off, synchronous_commit=off, full_page_writes=off) and removes it after.
@@ -18,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench import load_bench, loadgen, migration_bench, profile, report
+from bench import index_window, load_bench, loadgen, migration_bench, profile, report
 from bench.common import RESULTS_DIR, bench_server
 
 
@@ -47,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seconds", type=float, default=loadgen.MAX_SECONDS)
     gen.add_argument("--samples", type=Path, required=True, help="where to write the per-write samples (JSON)")
 
+    window = sub.add_parser("index-window", help="v1 write cost between 0003 (triggers) and 0004 (calls index)")
+    window.add_argument("--calls", type=int, default=1_000_000, help="size of the data, in calls")
+    window.add_argument("--name", default="index_window", help="result file name (without extension)")
+    window.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory for the result file")
+
     render = sub.add_parser("render", help="rewrite the markdown table of a result file from its JSON")
     render.add_argument("json_path", type=Path)
 
@@ -72,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "render":
         print(report.render(args.json_path).read_text(encoding="utf-8"))
+        return 0
+    if args.command == "index-window":
+        with bench_server(None) as base_url:
+            markdown = index_window.run(base_url, args.calls)
+        print(markdown)
+        print(f"results: {profile.write(args.out, args.name, markdown)}")
         return 0
     if args.command == "profile":
         # It restarts the server to preload pg_stat_statements: only ever on a throwaway one.
