@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from tests.helpers import Server, fresh_database, make_template, server_from_url
+from tests.helpers import Server, fresh_database, make_template, mark_template, server_from_url
 from voice_migration.config import Settings, load_settings
 from voice_migration.embedded import EphemeralPostgres
 from voice_migration.revisions import BASELINE_REVISION
@@ -152,8 +152,6 @@ TEMPLATE_MIGRATED_MESSY = "vm_template_migrated_messy"
 
 
 def _migrated_template(server: Server, name: str, messy: bool) -> None:
-    from psycopg import sql
-
     from voice_migration.backup import create_backup
     from voice_migration.revisions import upgrade
     from voice_migration.seed import SeedSpec, seed_v1
@@ -167,8 +165,7 @@ def _migrated_template(server: Server, name: str, messy: bool) -> None:
     upgrade(settings_for(url), "head")
     with psycopg.connect(url) as conn:
         create_backup(conn)
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("ALTER DATABASE {} WITH is_template true").format(sql.Identifier(name)))
+    mark_template(server, name)
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,11 @@ def make_template(server: Server, name: str, target: str | None) -> None:
     janitor.init()
     if target is not None:
         upgrade(load_settings(server.url(name), env={}), target)
+    mark_template(server, name)
+
+
+def mark_template(server: Server, name: str) -> None:
+    """Mark database ``name`` as a template, so tests can clone it with CREATE DATABASE ... TEMPLATE."""
     with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("ALTER DATABASE {} WITH is_template true").format(sql.Identifier(name)))
 

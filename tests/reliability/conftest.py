@@ -13,11 +13,10 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from alembic import command
 from tests.conftest import TEMPLATE_V1
-from tests.helpers import Server, fresh_database
+from tests.helpers import Server, fresh_database, mark_template
 from tests.reliability.support import BATCH_SIZE, SLOW_BATCHES_SQL, SPEC, invoke, url_state
 from voice_migration import revisions
 from voice_migration.seed import seed_v1
@@ -33,11 +32,6 @@ def upgrade_without_backfill(url: str) -> None:
     command.upgrade(config, "head")
 
 
-def _mark_template(server: Server, name: str) -> None:
-    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("ALTER DATABASE {} WITH is_template true").format(sql.Identifier(name)))
-
-
 @pytest.fixture(scope="session")
 def _seeded_template(pg_server: Server, _templates: None) -> Iterator[str]:
     janitor = pg_server.janitor(TEMPLATE_SEEDED, TEMPLATE_V1)
@@ -47,7 +41,7 @@ def _seeded_template(pg_server: Server, _templates: None) -> Iterator[str]:
         seed_v1(conn, SPEC)
         conn.execute(SLOW_BATCHES_SQL.encode())
         conn.commit()
-    _mark_template(pg_server, TEMPLATE_SEEDED)
+    mark_template(pg_server, TEMPLATE_SEEDED)
     yield TEMPLATE_SEEDED
     pg_server.janitor(TEMPLATE_SEEDED, as_template=True).drop()
 
@@ -58,7 +52,7 @@ def _staged_template(pg_server: Server, _seeded_template: str) -> Iterator[str]:
     janitor.drop()
     janitor.init()
     upgrade_without_backfill(pg_server.url(TEMPLATE_STAGED))
-    _mark_template(pg_server, TEMPLATE_STAGED)
+    mark_template(pg_server, TEMPLATE_STAGED)
     yield TEMPLATE_STAGED
     pg_server.janitor(TEMPLATE_STAGED, as_template=True).drop()
 
