@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -194,3 +195,18 @@ def database_checksum(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str,
     assert columns is not None
     result["<schema>"] = str(columns[0])
     return result
+
+
+def wait_for_lock_waiters(conn: psycopg.Connection[tuple[object, ...]], count: int, timeout: float = 5.0) -> int:
+    """Poll until ``count`` sessions of this database wait for a lock (or ``timeout`` passes); return how many do."""
+    deadline = time.monotonic() + timeout
+    waiting = 0
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone()
+        waiting = int(str(row[0])) if row else 0
+        if waiting == count:
+            break
+        time.sleep(0.01)
+    return waiting

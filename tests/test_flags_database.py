@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import add_tenants, settings_for
+from tests.helpers import wait_for_lock_waiters
 from voice_migration import flags, revisions, rollout
 from voice_migration.flag_cache import FlagSnapshot, bucket
 
@@ -100,6 +102,99 @@ def test_master_switch_off_beats_every_override(flags_conn: Conn) -> None:
     assert enabled_tenants(flags_conn) == set()
     row = flags_conn.execute("SELECT voice_agent_v2_enabled('tenant-3'), voice_agent_v2_enabled(NULL)").fetchone()
     assert row == (False, False)
+
+
+def filter_bits(conn: Conn, tenant_id: str) -> bool:
+    """True when every bit of ``tenant_id`` is set in the flags row's override filter."""
+    row = conn.execute(
+        "SELECT (f.override_filter & voice_agent_v2_override_bits(%s)) = voice_agent_v2_override_bits(%s) "
+        "FROM voice_agent_v2_flags AS f",
+        (tenant_id, tenant_id),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def test_overrides_are_honoured_for_every_tenant_when_many_are_overridden(flags_conn: Conn) -> None:
+    # 600 overrides among 3,000 tenants: the override filter of the function must let every one through
+    # (the function inlines the filter positions of voice_agent_v2_override_bits; a drift between the two
+    # would drop overrides here), and tenants without one still follow their bucket.
+    tenants = add_tenants(flags_conn, 3000)
+    overrides = {tenant: number % 3 == 0 for number, tenant in enumerate(tenants[::5])}
+    flags_conn.execute(
+        "INSERT INTO voice_agent_v2_tenant_overrides (tenant_id, enabled) SELECT * FROM unnest(%s::text[], %s::bool[])",
+        (list(overrides), list(overrides.values())),
+    )
+    flags.update_rollout_percentage(flags_conn, 37, "test")
+    snapshot = FlagSnapshot(True, 37, overrides, 0.0)
+    assert enabled_tenants(flags_conn) == {t for t in tenants if snapshot.is_enabled(t)}
+    assert all(filter_bits(flags_conn, tenant) for tenant in overrides)
+    set_bits = flags_conn.execute(
+        "SELECT length(replace(override_filter::text, '0', '')) FROM voice_agent_v2_flags"
+    ).fetchone()
+    assert set_bits is not None and 1000 < int(set_bits[0]) <= 1800  # 3 bits per override, a few shared
+
+
+def test_the_override_filter_only_grows_and_is_neither_stamped_nor_audited(flags_conn: Conn) -> None:
+    add_tenants(flags_conn, 20)
+    flags.update_rollout_percentage(flags_conn, 0, "test")
+    flags_conn.execute("UPDATE voice_agent_v2_flags SET enabled = true")
+    before = flags_conn.execute("SELECT updated_at, updated_by, step_started_at FROM voice_agent_v2_flags").fetchone()
+    audited = flags_conn.execute("SELECT count(*) FROM voice_agent_v2_flag_audit WHERE level = 'global'").fetchone()
+    assert not filter_bits(flags_conn, "tenant-7")
+    flags_conn.execute("INSERT INTO voice_agent_v2_tenant_overrides (tenant_id, enabled) VALUES ('tenant-7', true)")
+    assert filter_bits(flags_conn, "tenant-7")
+    assert flags_conn.execute("SELECT voice_agent_v2_enabled('tenant-7')").fetchone() == (True,)
+    # The filter is bookkeeping: the flags row keeps its who/when and no global audit entry appears.
+    assert (
+        flags_conn.execute("SELECT updated_at, updated_by, step_started_at FROM voice_agent_v2_flags").fetchone()
+        == before
+    )
+    assert (
+        flags_conn.execute("SELECT count(*) FROM voice_agent_v2_flag_audit WHERE level = 'global'").fetchone()
+        == audited
+    )
+    # Removing the override leaves its bits ("maybe"): the bucket decides again (0 % -> v1).
+    flags_conn.execute("DELETE FROM voice_agent_v2_tenant_overrides WHERE tenant_id = 'tenant-7'")
+    assert filter_bits(flags_conn, "tenant-7")
+    assert flags_conn.execute("SELECT voice_agent_v2_enabled('tenant-7')").fetchone() == (False,)
+    # Clearing the filter by hand cannot make the function ignore an override: old bits are kept.
+    flags_conn.execute("INSERT INTO voice_agent_v2_tenant_overrides (tenant_id, enabled) VALUES ('tenant-9', true)")
+    flags_conn.execute("UPDATE voice_agent_v2_flags SET override_filter = B'0'::bit(8192)")
+    assert filter_bits(flags_conn, "tenant-9")
+    assert flags_conn.execute("SELECT voice_agent_v2_enabled('tenant-9')").fetchone() == (True,)
+
+
+def test_the_flags_row_stays_on_one_page_however_often_it_changes(flags_conn: Conn) -> None:
+    # The function scans the flags table on every call: its row (1 KB of override filter included) must
+    # be small enough that updates stay HOT and pruned, or every change would add a page to each call.
+    for step in range(60):
+        flags_conn.execute("UPDATE voice_agent_v2_flags SET rollout_percentage = %s", (step % 50,))
+    assert flags_conn.execute("SELECT pg_relation_size('voice_agent_v2_flags')").fetchone() == (8192,)
+
+
+def test_concurrent_override_inserts_both_reach_the_filter(flags_database_url: str, flags_conn: Conn) -> None:
+    add_tenants(flags_conn, 10)
+    flags_conn.execute("UPDATE voice_agent_v2_flags SET enabled = true")
+    with psycopg.connect(flags_database_url) as first:
+        first.execute("INSERT INTO voice_agent_v2_tenant_overrides (tenant_id, enabled) VALUES ('tenant-1', true)")
+
+        def insert_second() -> None:
+            with psycopg.connect(flags_database_url, autocommit=True) as second:
+                second.execute(
+                    "INSERT INTO voice_agent_v2_tenant_overrides (tenant_id, enabled) VALUES ('tenant-2', true)"
+                )
+
+        thread = threading.Thread(target=insert_second)
+        thread.start()
+        # the second insert's filter update waits for the first's flags row lock
+        assert wait_for_lock_waiters(flags_conn, 1) == 1, "the second writer should wait for the flags row"
+        first.commit()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert filter_bits(flags_conn, "tenant-1") and filter_bits(flags_conn, "tenant-2")
+    assert flags_conn.execute(
+        "SELECT voice_agent_v2_enabled('tenant-1'), voice_agent_v2_enabled('tenant-2')"
+    ).fetchone() == (True, True)
 
 
 def test_the_flags_table_holds_exactly_one_row_within_0_to_100(flags_conn: Conn) -> None:

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from tests.conftest import add_calls, add_tenants
+from tests.helpers import wait_for_lock_waiters
 from voice_migration import flags, rollout
 from voice_migration.errors import OperationRefused, UsageError
 from voice_migration.flag_state import FlagChange
@@ -153,16 +154,7 @@ def test_two_concurrent_set_percentage_calls_serialise_and_both_are_audited(
         threads = [threading.Thread(target=set_to, args=(p, w)) for p, w in ((30, "ann"), (60, "bob"))]
         for thread in threads:
             thread.start()
-        waiting = 0
-        for _ in range(500):
-            row = flags_conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ).fetchone()
-            waiting = int(row[0]) if row else 0  # type: ignore[call-overload]
-            if waiting == 2:
-                break
-            threading.Event().wait(0.01)
-        assert waiting == 2, "both set-percentage calls should be waiting for the row lock"
+        assert wait_for_lock_waiters(flags_conn, 2) == 2, "both set-percentage calls should be waiting for the row lock"
         blocker.execute("UPDATE voice_agent_v2_flags SET rollout_percentage = 20")
         blocker.commit()
     for thread in threads:

@@ -61,6 +61,8 @@ DROP TABLE voice_agent_v2_flag_audit, voice_agent_v2_tenant_overrides, voice_age
 
 DROP FUNCTION voice_agent_v2_enabled(text),
               voice_agent_v2_bucket(text),
+              voice_agent_v2_override_bits(text),
+              voice_agent_v2_track_overrides(),
               voice_agent_v2_stamp_change(),
               voice_agent_v2_audit_change(),
               voice_agent_v2_notify_change(),

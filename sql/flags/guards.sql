@@ -11,6 +11,14 @@
 --   sql/flags/change_context.sql); a change made by hand in psql is audited too, as action 'sql' by
 --   session_user. The audit trigger is SECURITY DEFINER so that a role allowed to change flags cannot
 --   skip or forge the audit by lacking (or having) rights on the audit table.
+--   A tenant inserted into (or updated in) voice_agent_v2_tenant_overrides also gets its three bits ORed
+--   into voice_agent_v2_flags.override_filter (one UPDATE of the flags row per statement, from the
+--   statement's transition table), which voice_agent_v2_enabled reads to skip the override lookup for
+--   tenants without one. The bits are bookkeeping, not a flag change: an update that only adds bits is
+--   neither stamped nor audited. Bits are never cleared — the stamp trigger ORs the old filter back
+--   into any new one, also for an update by hand — so a removed override leaves a harmless "maybe".
+--   The OR is re-read from the newest row version when two writers race (READ COMMITTED re-check), so
+--   concurrent override inserts never lose each other's bits.
 --   Refused outright: deleting or truncating the flags row (turn v2 off instead), truncating the
 --   overrides (delete rows, so each removal is audited), and any UPDATE, DELETE or TRUNCATE of the audit.
 -- Inputs: none. Run by revision 0002_v2_flags after tables.sql.
@@ -28,6 +36,13 @@ CREATE OR REPLACE FUNCTION voice_agent_v2_stamp_change() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF TG_TABLE_NAME = 'voice_agent_v2_flags' AND TG_OP = 'UPDATE' THEN
+        NEW.override_filter := NEW.override_filter | OLD.override_filter;  -- bits are never cleared
+        IF (NEW.enabled, NEW.rollout_percentage) IS NOT DISTINCT FROM (OLD.enabled, OLD.rollout_percentage)
+           AND NEW.override_filter <> OLD.override_filter THEN
+            RETURN NEW;  -- only the override filter grew: bookkeeping, not a change of the flags
+        END IF;
+    END IF;
     NEW.updated_at := now();
     NEW.updated_by := public.voice_agent_v2_change_actor();
     IF TG_TABLE_NAME = 'voice_agent_v2_flags' THEN
@@ -52,6 +67,11 @@ DECLARE
     tenant    text;
 BEGIN
     IF TG_TABLE_NAME = 'voice_agent_v2_flags' THEN
+        IF TG_OP = 'UPDATE'
+           AND (NEW.enabled, NEW.rollout_percentage) IS NOT DISTINCT FROM (OLD.enabled, OLD.rollout_percentage)
+           AND NEW.override_filter <> OLD.override_filter THEN
+            RETURN NULL;  -- only the override filter grew (see voice_agent_v2_stamp_change)
+        END IF;
         IF TG_OP = 'UPDATE' THEN
             old_value := jsonb_build_object('enabled', OLD.enabled, 'rollout_percentage', OLD.rollout_percentage);
         END IF;
@@ -90,6 +110,21 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION voice_agent_v2_track_overrides() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    -- SECURITY DEFINER: a role allowed to write overrides need not be allowed to update the flags row.
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE public.voice_agent_v2_flags AS f
+       SET override_filter = f.override_filter | added.bits
+      FROM (SELECT bit_or(public.voice_agent_v2_override_bits(c.tenant_id)) AS bits FROM changed AS c) AS added
+     WHERE added.bits IS NOT NULL
+       AND (f.override_filter | added.bits) <> f.override_filter;
+    RETURN NULL;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION voice_agent_v2_refuse_change() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -119,6 +154,13 @@ CREATE TRIGGER voice_agent_v2_overrides_audit AFTER INSERT OR UPDATE OR DELETE O
     FOR EACH ROW EXECUTE FUNCTION voice_agent_v2_audit_change();
 CREATE TRIGGER voice_agent_v2_overrides_notify AFTER INSERT OR UPDATE OR DELETE ON voice_agent_v2_tenant_overrides
     FOR EACH STATEMENT EXECUTE FUNCTION voice_agent_v2_notify_change();
+-- Two triggers: a transition table belongs to one event.
+CREATE TRIGGER voice_agent_v2_overrides_track_insert AFTER INSERT ON voice_agent_v2_tenant_overrides
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION voice_agent_v2_track_overrides();
+CREATE TRIGGER voice_agent_v2_overrides_track_update AFTER UPDATE ON voice_agent_v2_tenant_overrides
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION voice_agent_v2_track_overrides();
 CREATE TRIGGER voice_agent_v2_overrides_no_truncate BEFORE TRUNCATE ON voice_agent_v2_tenant_overrides
     FOR EACH STATEMENT EXECUTE FUNCTION voice_agent_v2_refuse_change(
         'delete the rows instead (`voice-migration rollout clear-tenant`), so that each removal is audited');
@@ -134,6 +176,7 @@ REVOKE ALL ON FUNCTION
     voice_agent_v2_stamp_change(),
     voice_agent_v2_audit_change(),
     voice_agent_v2_notify_change(),
+    voice_agent_v2_track_overrides(),
     voice_agent_v2_refuse_change()
 FROM PUBLIC;
 

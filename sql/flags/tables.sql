@@ -4,6 +4,9 @@
 --   * voice_agent_v2_flags            — exactly one row: master switch, rollout percentage, who/when;
 --                                       `step_started_at` is when the current step (percentage and
 --                                       switch) began, which the rollout health gate's hold time reads;
+--                                       `override_filter` is bookkeeping kept by a trigger (guards.sql): a
+--                                       Bloom filter over every tenant that has (or had) an override, so
+--                                       voice_agent_v2_enabled skips the override lookup for the others;
 --   * voice_agent_v2_tenant_overrides — per-tenant true/false that beats the percentage;
 --   * voice_agent_v2_flag_audit       — append-only history of every change (who, when, level, old, new, reason).
 --   Invalid states are rejected by the database itself: a percentage outside 0..100 (CHECK), a second
@@ -25,8 +28,18 @@ CREATE TABLE voice_agent_v2_flags (
                        CONSTRAINT voice_agent_v2_flags_percentage_range CHECK (rollout_percentage BETWEEN 0 AND 100),
     updated_at         timestamptz NOT NULL DEFAULT now(),
     updated_by         text NOT NULL DEFAULT session_user,
-    step_started_at    timestamptz NOT NULL DEFAULT now()
+    step_started_at    timestamptz NOT NULL DEFAULT now(),
+    -- 8,192 bits, three per overridden tenant (functions.sql, voice_agent_v2_override_bits). Bits are only
+    -- ever added (guards.sql), so the filter never says "no override" for a tenant that has one; with
+    -- 1,000 tenants ever overridden, a tenant without one still probes the overrides ~3 % of the time.
+    -- 1 KB, STORAGE PLAIN: kept in the row uncompressed (no decompression per call). The size is chosen
+    -- so that seven row versions fill a page to within PostgreSQL's pruning threshold (BLCKSZ / 10):
+    -- updates of the flags row stay HOT and the table stays one page (2 KB rows left 1.4 KB free,
+    -- never pruned, and the table grew a page every third update).
+    override_filter    bit(8192) NOT NULL DEFAULT B'0'::bit(8192)
 );
+
+ALTER TABLE voice_agent_v2_flags ALTER COLUMN override_filter SET STORAGE PLAIN;
 
 COMMENT ON TABLE voice_agent_v2_flags IS
     'voice agent v2 rollout: the single flags row (master switch and percentage); change it with voice-migration rollout/rollback';

@@ -198,7 +198,10 @@ def test_objects_planted_in_public_never_run_inside_our_functions(staged_url: st
 # flags but not write (or forge) the audit (sql/flags/guards.sql). The one routine without a pinned
 # search_path: the backfill procedure, which PostgreSQL forbids to COMMIT with a SET clause; it
 # schema-qualifies every name instead (sql/backfill/20_procedure.sql).
-DEFINER_ON_PURPOSE = {"voice_agent_v2_audit_change()"}
+# The audit trigger (a writer cannot skip or forge the audit) and the override-filter trigger (a writer of
+# overrides who could not see or update the flags row would leave its override out of the filter, and
+# voice_agent_v2_enabled would then ignore it).
+DEFINER_ON_PURPOSE = {"voice_agent_v2_audit_change()", "voice_agent_v2_track_overrides()"}
 UNPINNED_ON_PURPOSE = {"voice_migration.backfill(integer,text[],integer)"}
 
 
