@@ -139,13 +139,19 @@ def columns_of(conn: Conn, schema: str, table: str) -> tuple[Column, ...]:
 
 
 def checksum(
-    conn: Conn, table: sql.Identifier, columns: Sequence[str], key: str, keys_from: sql.Identifier
+    conn: Conn, table: sql.Identifier, columns: Sequence[str], key: str, keys_from: sql.Identifier | None = None
 ) -> tuple[int, str]:
-    """Row count and checksum of ``table``'s rows (``columns``) whose ``key`` is in ``keys_from``."""
+    """Row count and checksum of ``table``'s ``columns``: every row, or those whose ``key`` is in ``keys_from``."""
+    key_filter = (
+        sql.SQL("")
+        if keys_from is None
+        else sql.SQL("WHERE EXISTS (SELECT FROM {keys_from} AS k WHERE k.{key} = t.{key})").format(
+            keys_from=keys_from, key=sql.Identifier(key)
+        )
+    )
     query = sql.SQL(read_sql("backup/checksum.sql")).format(
         table=table,
-        keys_from=keys_from,
-        key=sql.Identifier(key),
+        key_filter=key_filter,
         columns=sql.SQL(", ").join(sql.Identifier("t", c) for c in columns),
     )
     row = conn.execute(query).fetchone()
@@ -208,7 +214,7 @@ def backup_in_transaction(
             )
         )
         columns = [c.name for c in columns_of(conn, SCHEMA, table.backup_table(backup_id))]
-        counts[table.name], checksums[table.name] = checksum(conn, target, columns, table.key, target)
+        counts[table.name], checksums[table.name] = checksum(conn, target, columns, table.key)
         tables.append(f"{SCHEMA}.{table.backup_table(backup_id)}")
     row = conn.execute(
         read_sql("backup/record_manifest.sql"),

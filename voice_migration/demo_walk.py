@@ -201,7 +201,7 @@ class Walk:
     def _v1_checksum(self, table: str, *, keys_from: str | None) -> _TableChecksum:
         """Rows and checksum of ``table``'s v1 columns; only the rows whose id is in ``keys_from`` when given."""
         live = sql.Identifier("public", table)
-        keys = live if keys_from is None else sql.Identifier(backup.SCHEMA, keys_from)
+        keys = None if keys_from is None else sql.Identifier(backup.SCHEMA, keys_from)
         with self.conn.transaction():
             backup.canonical_text(self.conn)
             rows, md5 = backup.checksum(self.conn, live, self.v1_columns[table], "id", keys)

@@ -285,8 +285,12 @@ def _run_phases(
     options: MigrationOptions,
     should_stop: Callable[[], bool],
 ) -> bool:
-    """The backfill phases; returns True when the operator stopped the run."""
-    pending = backfill.pending_counts(conn, options.tenant_ids)
+    """The backfill phases; returns True when the operator stopped the run.
+
+    A phase's progress bar gets its total from the phase's first progress report (the keys it walks),
+    not from :func:`backfill.pending_counts`: counting the pending configs derives every config, which
+    cost 3 s of a 1,000,000-call run only to size a bar that the first batch resizes anyway.
+    """
     for phase, label in PHASE_STEPS.items():
         if should_stop():
             return True
@@ -294,7 +298,7 @@ def _run_phases(
         def progress(_phase: str, done: int, total: int, label: str = label) -> None:
             run.reporter.update(label, done, total)
 
-        with run.step(label, pending.get(phase)) as out:
+        with run.step(label) as out:
             try:
                 result = backfill.run_phase(
                     conn,

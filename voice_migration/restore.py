@@ -181,7 +181,7 @@ def _verify_backup_intact(conn: Conn, backup: BackupInfo) -> None:
                 f"backup {backup.backup_id} is damaged: its table {table.backup_table(backup.backup_id)} is missing; "
                 "choose another backup (`voice-migration backups list`)"
             )
-        _, actual = checksum(conn, target, columns, table.key, target)
+        _, actual = checksum(conn, target, columns, table.key)
         if actual != backup.checksums[table.name]:
             raise CheckFailed(
                 f"backup {backup.backup_id} is damaged: the checksum of its {table.name} copy differs from the "
@@ -193,7 +193,7 @@ def _verify_restored(conn: Conn, backup: BackupInfo, tables: Sequence[BackedUpTa
     for table in tables:
         cols = _columns(conn, table, backup.backup_id)
         target = sql.Identifier(SCHEMA, table.backup_table(backup.backup_id))
-        expected = checksum(conn, target, cols.common, table.key, target)
+        expected = checksum(conn, target, cols.common, table.key)
         actual = checksum(conn, sql.Identifier("public", table.source), cols.common, table.key, target)
         if actual != expected:
             raise CheckFailed(

@@ -41,4 +41,8 @@ CROSS JOIN LATERAL (VALUES
     ('low', 'direction', k.direction, 'it does not count towards its config''s assistant_type')
 ) AS v (severity, col, val, effect)
 WHERE nullif(btrim(v.val), '') IS NULL
-  AND (s.ids IS NULL OR k.tenant_id = ANY (s.ids));
+  AND (s.ids IS NULL OR k.tenant_id = ANY (s.ids))
+  -- The same four columns, tested on the call before the VALUES list fans it out into four rows: on
+  -- 1,000,000 calls that fan-out (4,000,000 rows, nearly all of them fine) was 2.5 s of the check's 3 s.
+  AND (nullif(btrim(k.tenant_id), '') IS NULL OR nullif(btrim(k.config_id), '') IS NULL
+       OR nullif(btrim(k.status), '') IS NULL OR nullif(btrim(k.direction), '') IS NULL);
