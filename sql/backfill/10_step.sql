@@ -34,6 +34,11 @@ LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 -- The batch arrays are parameters: a custom plan sees their real size (thousands, not 10 rows).
 SET plan_cache_mode = force_custom_plan
+-- No JIT for a batch: the derive queries' estimates pass jit_above_cost (the per-row function calls
+-- are costed high), so with PostgreSQL's default jit = on every batch of 5,000 calls compiled its
+-- queries with LLVM first: ~80 ms of a ~120 ms batch, for statements that run once over a few
+-- thousand rows (measured with auto_explain; docs/benchmarks.md).
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
