@@ -36,8 +36,8 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_custom_plan
 -- No JIT for a batch: the derive queries' estimates pass jit_above_cost (the per-row function calls
 -- are costed high), so with PostgreSQL's default jit = on every batch of 5,000 calls compiled its
--- queries with LLVM first: ~80 ms of a ~120 ms batch, for statements that run once over a few
--- thousand rows (measured with auto_explain; docs/benchmarks.md).
+-- queries with LLVM first (35-80 ms a batch), for statements that run once over a few thousand rows:
+-- the calls phase of 1M calls took 49.2 s with JIT, 42.2 s without (docs/benchmarks.md).
 SET jit = off
 AS $$
 #variable_conflict use_column
