@@ -57,6 +57,8 @@ REVOKE ALL ON voice_migration.downgrade_archive_v2_flags,
               voice_migration.downgrade_archive_v2_tenant_overrides,
               voice_migration.downgrade_archive_v2_flag_audit FROM PUBLIC;
 
+-- Takes the flags row type as its argument type, so it goes before the table.
+DROP FUNCTION voice_agent_v2_only_filter_grew(voice_agent_v2_flags, voice_agent_v2_flags);
 DROP TABLE voice_agent_v2_flag_audit, voice_agent_v2_tenant_overrides, voice_agent_v2_flags;
 
 DROP FUNCTION voice_agent_v2_enabled(text),

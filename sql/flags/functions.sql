@@ -15,7 +15,8 @@
 --       tenant's override when it has one; else bucket < rollout_percentage. NULL tenant -> false.
 --       It reads the flags row (switch, percentage, override filter) in one query and looks the tenant up
 --       in voice_agent_v2_tenant_overrides only when all three of its filter bits are set: a tenant that
---       never had an override costs one query, not two (100,000 tenants, 1,000 overrides: 0.51 s -> 0.37 s, bench/flags_bench.py).
+--       never had an override costs one query, not two (100,000 tenants, 1,000 overrides: 0.51 s ->
+--       0.37 s, bench/flags_bench.py).
 --       The filter can only say "maybe": a set bit without an override costs a lookup, never a wrong answer.
 --       STABLE and SECURITY INVOKER: it reads the flag tables with the caller's rights, so a role needs
 --       EXECUTE, SELECT on the two flag tables and a SELECT policy (docs/rollout.md, "Grants").

@@ -31,6 +31,18 @@ AS $$
     SELECT coalesce(nullif(current_setting('voice_agent_v2.changed_by', true), ''), session_user::text)
 $$;
 
+-- True when an UPDATE of the flags row only added override-filter bits: bookkeeping, which the stamp
+-- and audit triggers both leave alone (one definition, so the two cannot disagree).
+CREATE OR REPLACE FUNCTION voice_agent_v2_only_filter_grew(
+    old_row voice_agent_v2_flags, new_row voice_agent_v2_flags) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (new_row.enabled, new_row.rollout_percentage)
+               IS NOT DISTINCT FROM (old_row.enabled, old_row.rollout_percentage)
+       AND new_row.override_filter <> old_row.override_filter
+$$;
+
 CREATE OR REPLACE FUNCTION voice_agent_v2_stamp_change() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -38,9 +50,8 @@ AS $$
 BEGIN
     IF TG_TABLE_NAME = 'voice_agent_v2_flags' AND TG_OP = 'UPDATE' THEN
         NEW.override_filter := NEW.override_filter | OLD.override_filter;  -- bits are never cleared
-        IF (NEW.enabled, NEW.rollout_percentage) IS NOT DISTINCT FROM (OLD.enabled, OLD.rollout_percentage)
-           AND NEW.override_filter <> OLD.override_filter THEN
-            RETURN NEW;  -- only the override filter grew: bookkeeping, not a change of the flags
+        IF public.voice_agent_v2_only_filter_grew(OLD, NEW) THEN
+            RETURN NEW;  -- bookkeeping, not a change of the flags
         END IF;
     END IF;
     NEW.updated_at := now();
@@ -67,12 +78,10 @@ DECLARE
     tenant    text;
 BEGIN
     IF TG_TABLE_NAME = 'voice_agent_v2_flags' THEN
-        IF TG_OP = 'UPDATE'
-           AND (NEW.enabled, NEW.rollout_percentage) IS NOT DISTINCT FROM (OLD.enabled, OLD.rollout_percentage)
-           AND NEW.override_filter <> OLD.override_filter THEN
-            RETURN NULL;  -- only the override filter grew (see voice_agent_v2_stamp_change)
-        END IF;
         IF TG_OP = 'UPDATE' THEN
+            IF public.voice_agent_v2_only_filter_grew(OLD, NEW) THEN
+                RETURN NULL;  -- bookkeeping, not a change of the flags
+            END IF;
             old_value := jsonb_build_object('enabled', OLD.enabled, 'rollout_percentage', OLD.rollout_percentage);
         END IF;
         new_value := jsonb_build_object('enabled', NEW.enabled, 'rollout_percentage', NEW.rollout_percentage);
@@ -170,8 +179,9 @@ CREATE TRIGGER voice_agent_v2_audit_append_only BEFORE UPDATE OR DELETE ON voice
 CREATE TRIGGER voice_agent_v2_audit_no_truncate BEFORE TRUNCATE ON voice_agent_v2_flag_audit
     FOR EACH STATEMENT EXECUTE FUNCTION voice_agent_v2_refuse_change('the flag audit is append-only');
 
--- voice_agent_v2_change_actor() stays executable by PUBLIC: the stamp triggers run with the writer's
--- rights and call it; it only reads the writer's own session settings.
+-- voice_agent_v2_change_actor() and voice_agent_v2_only_filter_grew() stay executable by PUBLIC: the
+-- stamp triggers run with the writer's rights and call them; the first only reads the writer's own
+-- session settings, the second compares two rows it is given.
 REVOKE ALL ON FUNCTION
     voice_agent_v2_stamp_change(),
     voice_agent_v2_audit_change(),
