@@ -16,7 +16,7 @@ import os
 from sqlalchemy import create_engine, pool
 
 from alembic import context
-from voice_migration.config import redact_url, sqlalchemy_url
+from voice_migration.infra.settings import redact_url, sqlalchemy_url
 
 config = context.config
 

@@ -9,7 +9,7 @@
     python -m bench index-window --calls 1000000      # v1 write cost while the calls index is missing
 
 Without ``--database-url`` each benchmark starts its own throwaway PostgreSQL server
-(voice_migration.embedded: fsync=off, synchronous_commit=off, full_page_writes=off) and removes it after.
+(voice_migration.infra.embedded: fsync=off, synchronous_commit=off, full_page_writes=off) and removes it after.
 Results: ``bench/results/<name>.json`` and ``<name>.md`` (``--out`` to write elsewhere).
 """
 

@@ -1,7 +1,7 @@
 """What every benchmark shares: the server, scratch databases cloned from a seeded template, measurements.
 
 One benchmark run uses one PostgreSQL server: a throwaway one from
-:class:`voice_migration.embedded.EphemeralPostgres` (``fsync=off``, ``synchronous_commit=off``,
+:class:`voice_migration.infra.embedded.EphemeralPostgres` (``fsync=off``, ``synchronous_commit=off``,
 ``full_page_writes=off``: every contender runs on exactly these settings), or a server the caller
 names with ``--database-url`` (the test suite passes its own). Data is seeded once per size into a
 template database; every contender of every run gets its own ``CREATE DATABASE ... TEMPLATE`` copy,
@@ -28,10 +28,10 @@ import psycopg
 from psycopg import sql
 
 from alembic import command
-from voice_migration import revisions
-from voice_migration.config import load_settings
-from voice_migration.embedded import EphemeralPostgres
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.infra.embedded import EphemeralPostgres
+from voice_migration.infra.settings import load_settings
+from voice_migration.migration import revisions
 
 Conn = psycopg.Connection[tuple[object, ...]]
 BENCH_DIR = Path(__file__).resolve().parent

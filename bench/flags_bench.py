@@ -9,7 +9,7 @@
 
 Usage::
 
-    python bench/flags_bench.py                      # a throwaway PostgreSQL (voice_migration.embedded)
+    python bench/flags_bench.py                      # a throwaway PostgreSQL (voice_migration.infra.embedded)
     python bench/flags_bench.py --database-url URL   # a server of yours: a scratch database is created on it
 
 The database gets revision 0002_v2_flags, 100,000 tenants, 1,000 overrides and a 37 % rollout.
@@ -28,9 +28,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from voice_migration import flags, revisions
-from voice_migration.config import load_settings
-from voice_migration.embedded import EphemeralPostgres
+from voice_migration import flags
+from voice_migration.infra.embedded import EphemeralPostgres
+from voice_migration.infra.settings import load_settings
+from voice_migration.migration import revisions
 
 TENANTS = 100_000
 OVERRIDES = 1_000

@@ -15,7 +15,7 @@ import psycopg
 
 from alembic import command
 from bench.common import bench_sql, database_url, make_v1_template, median
-from voice_migration import revisions
+from voice_migration.migration import revisions
 
 WRITES = 5
 

@@ -18,7 +18,7 @@ import psycopg
 
 from bench import project
 from bench.common import bench_sql, database_url, make_v1_template
-from voice_migration.embedded import SERVER_USER, find_server_bindir
+from voice_migration.infra.embedded import SERVER_USER, find_server_bindir
 
 TOP = 25
 

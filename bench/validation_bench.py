@@ -5,7 +5,7 @@
 
 The data is the seed's clean data (100 calls per config) taken to head by the real backfill and
 backed up, so every check has its full work to do and passes. Each run is one
-``voice_migration.validation.run_validation`` (all checks, all tenants, one snapshot), timed from
+``voice_migration.migration.validation.run_validation`` (all checks, all tenants, one snapshot), timed from
 Python; the per-check times are the medians over the runs. Results go to
 ``bench/results/validation.json`` and ``.md``.
 """
@@ -23,10 +23,10 @@ import psycopg
 from psycopg import sql
 
 from bench.common import RESULTS_DIR, bench_server, database_url, machine, server_settings
-from voice_migration import revisions, validation
-from voice_migration.backup import create_backup
-from voice_migration.config import load_settings
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.infra.settings import load_settings
+from voice_migration.migration import revisions, validation
+from voice_migration.migration.backup import create_backup
 
 
 def prepare(base_url: str, calls: int) -> tuple[str, float]:

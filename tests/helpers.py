@@ -18,8 +18,8 @@ import psycopg
 from psycopg import conninfo, sql
 from pytest_postgresql.janitor import DatabaseJanitor
 
-from voice_migration.config import load_settings
-from voice_migration.revisions import upgrade
+from voice_migration.infra.settings import load_settings
+from voice_migration.migration.revisions import upgrade
 
 V1_COLUMNS: dict[str, tuple[str, ...]] = {
     "tenants": ("id", "name", "created_at"),

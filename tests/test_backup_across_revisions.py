@@ -7,10 +7,10 @@ import pytest
 
 from tests.conftest import settings_for
 from tests.helpers import v1_checksums
-from voice_migration import revisions
-from voice_migration.backup import columns_of, create_backup
-from voice_migration.restore import plan_restore, restore_backup
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.migration import revisions
+from voice_migration.migration.backup import columns_of, create_backup
+from voice_migration.migration.restore import plan_restore, restore_backup
 
 Conn = psycopg.Connection[tuple[object, ...]]
 V2_CONFIG_COLUMNS = ("assistant_type", "voice_config", "personality", "capabilities", "schema_version")

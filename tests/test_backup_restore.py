@@ -13,12 +13,12 @@ import psycopg
 import pytest
 
 from tests.helpers import run_cli, v1_checksums
-from voice_migration.backup import create_backup, get_backup, list_backups
 from voice_migration.cli.backups_cmd import restore_from_cli
-from voice_migration.errors import CheckFailed, LockTimeoutExhausted, OperationRefused, UsageError
-from voice_migration.oplock import LOCK_NAMESPACE, LOCK_OPERATION
-from voice_migration.restore import plan_restore, restore_backup
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.infra.errors import CheckFailed, LockTimeoutExhausted, OperationRefused, UsageError
+from voice_migration.infra.locks import LOCK_NAMESPACE, LOCK_OPERATION
+from voice_migration.migration.backup import create_backup, get_backup, list_backups
+from voice_migration.migration.restore import plan_restore, restore_backup
 
 Conn = psycopg.Connection[tuple[object, ...]]
 UNREACHABLE = "postgresql://postgres:hunter2@127.0.0.1:1/nowhere"

@@ -18,11 +18,11 @@ import pytest
 from psycopg import sql
 
 from tests.helpers import V1_COLUMNS, run_cli
-from voice_migration import revisions
-from voice_migration.demo import Section, run_demo
-from voice_migration.demo_walk import STEP_TITLES, TRAFFIC, DemoSizes
-from voice_migration.errors import OperationRefused
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.run import Section, run_demo
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.demo.walk import STEP_TITLES, TRAFFIC, DemoSizes
+from voice_migration.infra.errors import OperationRefused
+from voice_migration.migration import revisions
 
 SMALL = DemoSizes(tenants=10, configs=64, calls=5_000)
 SMALL_ARGS = ["--tenants", str(SMALL.tenants), "--configs", str(SMALL.configs), "--calls", str(SMALL.calls)]

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import add_tenants, settings_for
 from voice_migration import flags
-from voice_migration.flag_cache import CachedFlagCheck, bucket
+from voice_migration.rollout.cache import CachedFlagCheck, bucket
 
 Conn = psycopg.Connection[tuple[object, ...]]
 

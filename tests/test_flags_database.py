@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import add_tenants, settings_for
 from tests.helpers import wait_for_lock_waiters
-from voice_migration import flags, revisions, rollout
-from voice_migration.flag_cache import FlagSnapshot, bucket
+from voice_migration import flags
+from voice_migration.migration import revisions
+from voice_migration.rollout import changes as rollout
+from voice_migration.rollout.cache import FlagSnapshot, bucket
 
 Conn = psycopg.Connection[tuple[object, ...]]
 

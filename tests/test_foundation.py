@@ -7,8 +7,8 @@ import pytest
 
 from tests.conftest import settings_for
 from tests.helpers import V1_COLUMNS, run_cli, table_checksum
-from voice_migration import revisions
-from voice_migration.revisions import BASELINE_REVISION
+from voice_migration.migration import revisions
+from voice_migration.migration.revisions import BASELINE_REVISION
 
 
 def test_the_revision_chain_has_exactly_one_head() -> None:
@@ -90,7 +90,7 @@ def test_an_existing_v1_database_is_adopted_with_stamp(database_url: str) -> Non
 
 
 def revisions_sql_baseline() -> bytes:
-    from voice_migration.resources import read_sql
+    from voice_migration.infra.resources import read_sql
 
     return read_sql("baseline/v1_schema.sql").encode()
 

@@ -6,8 +6,8 @@ import psycopg
 import pytest
 
 from tests.helpers import database_checksum, run_cli
-from voice_migration.oplock import LOCK_NAMESPACE, LOCK_OPERATION
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.infra.locks import LOCK_NAMESPACE, LOCK_OPERATION
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from voice_migration.errors import ConfigurationError
+from voice_migration.infra.errors import ConfigurationError
 from voice_migration.progress import LogProgress, configure_logging, setup_output
 
 

@@ -18,9 +18,9 @@ from tests.conftest import settings_for
 from tests.helpers import database_checksum, run_cli, table_checksum, v1_checksums
 from tests.test_backup_restore import run_in_tty
 from tests.test_notify_channels import Inbox, webhook  # noqa: F401 - the fixture
-from voice_migration import revisions
-from voice_migration.backup import list_backups
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.migration import revisions
+from voice_migration.migration.backup import list_backups
 
 SPEC = SeedSpec(tenants=3, configs=64, calls=300, messy=True)
 # Columns whose value is the time of the run: equal data, different clock.

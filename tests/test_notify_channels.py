@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from voice_migration.notify import send_notification
+from voice_migration.infra.notify import send_notification
 
 
 @dataclass
@@ -153,7 +153,7 @@ def test_an_unreachable_channel_is_logged_and_never_raises(
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("SMTP_PORT", str(port))
     monkeypatch.setenv("MIGRATION_ADMIN_EMAIL", "oncall@example.com")
-    with caplog.at_level(logging.WARNING, logger="voice_migration.notify"):
+    with caplog.at_level(logging.WARNING, logger="voice_migration.infra.notify"):
         send_notification("migration_failed", "boom", {})
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(w.startswith("Slack notification migration_failed not sent") for w in warnings)

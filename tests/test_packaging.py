@@ -49,7 +49,7 @@ def test_an_installed_wheel_finds_its_files_outside_the_source_tree(wheel: Path,
         timeout=600,
     )
     probe = (
-        "import voice_migration, voice_migration.resources as r, voice_migration.revisions as v;"
+        "import voice_migration, voice_migration.infra.resources as r, voice_migration.migration.revisions as v;"
         "print(voice_migration.__file__); print(r.data_root());"
         "print('CREATE TABLE tenants' in v.offline_sql('head'))"
     )

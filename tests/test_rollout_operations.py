@@ -11,11 +11,12 @@ import pytest
 
 from tests.conftest import add_calls, add_tenants
 from tests.helpers import wait_for_lock_waiters
-from voice_migration import flags, rollout
-from voice_migration.errors import OperationRefused, UsageError
-from voice_migration.flag_state import FlagChange
-from voice_migration.health import HealthPolicy
-from voice_migration.rollout_plan import DEFAULT_PLAN, RolloutPlan
+from voice_migration import flags
+from voice_migration.infra.errors import OperationRefused, UsageError
+from voice_migration.rollout import changes as rollout
+from voice_migration.rollout.health import HealthPolicy
+from voice_migration.rollout.plan import DEFAULT_PLAN, RolloutPlan
+from voice_migration.rollout.state import FlagChange
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -28,7 +29,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, obje
     def capture(kind: str, message: str, details: Mapping[str, object]) -> None:
         captured.append((kind, message, dict(details)))
 
-    monkeypatch.setattr("voice_migration.notify.send_notification", capture)
+    monkeypatch.setattr("voice_migration.infra.notify.send_notification", capture)
     return captured
 
 

@@ -19,11 +19,11 @@ import pytest
 from alembic import command
 from tests.conftest import settings_for
 from tests.helpers import v1_checksums
-from voice_migration import revisions
-from voice_migration.backfill import PHASES, pending_counts, run_phase
-from voice_migration.embedded import find_server_bindir
-from voice_migration.errors import LockTimeoutExhausted
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.infra.embedded import find_server_bindir
+from voice_migration.infra.errors import LockTimeoutExhausted
+from voice_migration.migration import revisions
+from voice_migration.migration.backfill import PHASES, pending_counts, run_phase
 
 Conn = psycopg.Connection[tuple[object, ...]]
 SPEC = SeedSpec(tenants=4, configs=130, calls=3000, messy=True)
@@ -175,7 +175,7 @@ def test_a_backfill_killed_mid_way_and_rerun_equals_an_uninterrupted_run(expande
     script = textwrap.dedent(
         f"""
         import time, psycopg
-        from voice_migration.backfill import PHASES, run_phase
+        from voice_migration.migration.backfill import PHASES, run_phase
         with psycopg.connect({expanded!r}) as conn:
             for phase in PHASES:
                 run_phase(conn, phase, batch_size=40, on_progress=lambda p, d, t: (print(p, d, flush=True),

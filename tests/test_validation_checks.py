@@ -16,8 +16,8 @@ import pytest
 
 from tests.helpers import run_cli
 from tests.test_validation_preflight import psql_file
-from voice_migration import validation
-from voice_migration.resources import sql_dir
+from voice_migration.infra.resources import sql_dir
+from voice_migration.migration import validation
 
 Conn = psycopg.Connection[tuple[object, ...]]
 V2_CHECKS = {p.stem for p in (sql_dir() / "validation").glob("*.sql")}

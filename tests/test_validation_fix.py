@@ -13,8 +13,8 @@ from tests.helpers import run_cli
 from tests.test_validation_checks import REPLICA, plant, result_of
 from tests.test_validation_preflight import psql_file
 from tests.test_validation_report import SCHEMA_FILE, schema_errors
-from voice_migration import validation
-from voice_migration.resources import sql_dir
+from voice_migration.infra.resources import sql_dir
+from voice_migration.migration import validation
 
 Conn = psycopg.Connection[tuple[object, ...]]
 COUNTS = (

@@ -11,11 +11,11 @@ import psycopg
 import pytest
 
 from tests.helpers import run_cli
-from voice_migration import validation
-from voice_migration.embedded import find_server_bindir
-from voice_migration.errors import OperationRefused, UsageError
-from voice_migration.resources import sql_dir
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.infra.embedded import find_server_bindir
+from voice_migration.infra.errors import OperationRefused, UsageError
+from voice_migration.infra.resources import sql_dir
+from voice_migration.migration import validation
 
 Conn = psycopg.Connection[tuple[object, ...]]
 PREFLIGHT_CHECKS = {"orphans", "duplicates", "nulls", "unknown_spellings", "out_of_range"}

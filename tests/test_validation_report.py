@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from tests.helpers import run_cli
-from voice_migration import validation
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.migration import validation
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "validation-report.schema.json"
 _TYPES: dict[str, tuple[type, ...]] = {

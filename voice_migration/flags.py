@@ -11,7 +11,7 @@ For application code:
 For operators (also behind ``voice-migration rollout``): :func:`update_rollout_percentage`,
 :func:`enable_tenant_for_v2`, :func:`disable_tenant_for_v2`, :func:`clear_tenant_override` and
 :func:`get_rollout_status`. Each change runs in one transaction with the flags row locked, is audited by
-the database and notified; see ``voice_migration.flag_state``.
+the database and notified; see ``voice_migration.rollout.state``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from voice_migration.config import Settings, load_settings
-from voice_migration.errors import ConfigurationError
-from voice_migration.flag_cache import DEFAULT_TTL_SECONDS, CachedFlagCheck, FlagSnapshot, bucket
-from voice_migration.flag_state import (
+from voice_migration.infra.errors import ConfigurationError
+from voice_migration.infra.settings import Settings, load_settings
+from voice_migration.rollout.cache import DEFAULT_TTL_SECONDS, CachedFlagCheck, FlagSnapshot, bucket
+from voice_migration.rollout.health import CohortStats, cohort_stats
+from voice_migration.rollout.state import (
     Conn,
     FlagChange,
     OverrideChange,
@@ -37,7 +38,6 @@ from voice_migration.flag_state import (
     flags_sql,
     require_percentage,
 )
-from voice_migration.health import CohortStats, cohort_stats
 
 __all__ = [
     "CachedFlagCheck",
@@ -150,8 +150,8 @@ def update_rollout_percentage(conn: Conn, percentage: int, updated_by: str, *, r
     """Set the rollout percentage and turn the master switch on (the runbook's ``updateRolloutPercentage``).
 
     Raising the percentage never moves a tenant back to v1 (the buckets below the old value stay below
-    the new one). To lower it use :func:`voice_migration.rollout.rollback_partial`; to turn v2 off,
-    :func:`voice_migration.rollout.rollback_total`.
+    the new one). To lower it use :func:`voice_migration.rollout.changes.rollback_partial`; to turn v2 off,
+    :func:`voice_migration.rollout.changes.rollback_total`.
     """
     require_percentage(percentage)
     with flag_change(conn, action="set_percentage", changed_by=updated_by, reason=reason) as change:

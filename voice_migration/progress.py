@@ -11,7 +11,7 @@ about terminals; :func:`make_reporter` picks how to show it:
 :func:`configure_logging` sets up the ``voice_migration`` loggers: level from
 ``--verbose`` / ``VOICE_MIGRATION_LOG`` (``debug``, ``info``, ``warning``, ``error``),
 text or one JSON object per line (``--log-format json``). Every line goes through
-:func:`voice_migration.notify.scrub`, so no password reaches a log.
+:func:`voice_migration.infra.notify.scrub`, so no password reaches a log.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from voice_migration.errors import ConfigurationError
-from voice_migration.notify import scrub
+from voice_migration.infra.errors import ConfigurationError
+from voice_migration.infra.notify import scrub
 
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")

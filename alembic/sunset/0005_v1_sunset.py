@@ -13,7 +13,7 @@ Revises: 0004_v2_backfill
 
 from collections.abc import Sequence
 
-from voice_migration.migration_ops import run_sql_file, set_timeouts
+from voice_migration.migration.revision_ops import run_sql_file, set_timeouts
 
 revision: str = "0005_v1_sunset"
 down_revision: str | Sequence[str] | None = "0004_v2_backfill"

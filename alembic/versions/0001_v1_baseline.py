@@ -10,7 +10,7 @@ Revises:
 
 from collections.abc import Sequence
 
-from voice_migration.migration_ops import execute, run_sql_file, set_timeouts
+from voice_migration.migration.revision_ops import execute, run_sql_file, set_timeouts
 
 revision: str = "0001_v1_baseline"
 down_revision: str | Sequence[str] | None = None

@@ -17,7 +17,7 @@ Revises: 0001_v1_baseline
 from collections.abc import Sequence
 
 from alembic import context
-from voice_migration.migration_ops import run_sql_file, set_timeouts
+from voice_migration.migration.revision_ops import run_sql_file, set_timeouts
 
 revision: str = "0002_v2_flags"
 down_revision: str | Sequence[str] | None = "0001_v1_baseline"

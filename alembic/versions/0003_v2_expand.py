@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 
 from alembic import context, op
-from voice_migration.migration_ops import run_sql_file, set_timeouts
+from voice_migration.migration.revision_ops import run_sql_file, set_timeouts
 
 revision: str = "0003_v2_expand"
 down_revision: str | Sequence[str] | None = "0002_v2_flags"

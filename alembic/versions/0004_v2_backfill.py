@@ -17,8 +17,8 @@ Revises: 0003_v2_expand
 from collections.abc import Sequence
 
 from alembic import context, op
-from voice_migration.errors import ConfigurationError
-from voice_migration.migration_ops import execute, run_sql_file, set_timeouts
+from voice_migration.infra.errors import ConfigurationError
+from voice_migration.migration.revision_ops import execute, run_sql_file, set_timeouts
 
 revision: str = "0004_v2_backfill"
 down_revision: str | Sequence[str] | None = "0003_v2_expand"

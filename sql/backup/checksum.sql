@@ -8,7 +8,7 @@
 --       `WHERE EXISTS (SELECT FROM <backup table> AS k WHERE k.<key> = t.<key>)` for the live rows that
 --       a backup holds (the verification after a restore). The whole-table form has no filter at all:
 --       a table semi-joined with itself cost 1.6 s of 3.8 s on 1,000,000 calls.
--- Inputs: template placeholders filled with quoted identifiers by voice_migration/backup.py.
+-- Inputs: template placeholders filled with quoted identifiers by voice_migration/migration/backup.py.
 --         Run with TimeZone=UTC and DateStyle=ISO (the caller sets them) so the text is stable.
 -- Re-run: safe (read-only).
 

@@ -3,7 +3,7 @@
 -- What: creates {backup} with every column of {source} (CREATE TABLE ... LIKE, so a v1 or a
 --       v2 table is copied whole, whatever the revision), fills it with the rows whose
 --       {scope_column} is in the tenant scope, keys it on {key} and hides it from PUBLIC.
--- Inputs: template placeholders, filled with quoted identifiers by voice_migration/backup.py:
+-- Inputs: template placeholders, filled with quoted identifiers by voice_migration/migration/backup.py:
 --         {backup}, {source}, {scope_column}, {key}; the tenant scope comes from the
 --         transaction setting voice_migration.scope_tenant_ids (the text of a
 --         text[] value; empty = every tenant).

@@ -3,7 +3,7 @@
 -- What: for one table, counts (1) live rows whose restored columns differ from the backup
 --       (or whose columns missing from the backup are not NULL), (2) backed-up rows that no
 --       longer exist and would be inserted again.
--- Inputs: template placeholders filled by voice_migration/restore.py with quoted identifiers:
+-- Inputs: template placeholders filled by voice_migration/migration/restore.py with quoted identifiers:
 --         {live}, {backup}, {key}, {live_cols} / {backup_cols} (the columns both tables have, as
 --         l.col / b.col lists) and {reset_dirty} (a boolean expression over l.*: a column the
 --         backup lacks is set).

@@ -3,7 +3,7 @@
 -- What: every backup row whose key is not in the live table is inserted with the columns both
 --       tables have; the others get their defaults.
 -- Inputs: template placeholders {live}, {backup}, {key}, {columns} (bare names),
---         {backup_cols} (b.col list), filled by voice_migration/restore.py.
+--         {backup_cols} (b.col list), filled by voice_migration/migration/restore.py.
 -- Re-run: safe — a second run inserts nothing.
 
 INSERT INTO {live} ({columns})

@@ -5,7 +5,7 @@
 --     the percentage or the master switch changes (the rollout health gate's hold time);
 --   * writes one row per changed row into voice_agent_v2_flag_audit, old and new value as jsonb;
 --   * sends NOTIFY voice_agent_v2_flags (payload: the table name) at commit, so in-process caches
---     (voice_migration.flag_cache) refresh at once.
+--     (voice_migration.rollout.cache) refresh at once.
 --   Who, what and why come from transaction-local settings the tool sets before it writes
 --   (voice_agent_v2.changed_by, voice_agent_v2.action, voice_agent_v2.reason, see
 --   sql/flags/change_context.sql); a change made by hand in psql is audited too, as action 'sql' by

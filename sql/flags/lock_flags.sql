@@ -4,7 +4,7 @@
 --   a rollback racing an advance) run one after the other and each sees, validates against and audits
 --   the value the previous one committed. Plain readers (voice_agent_v2_enabled, caches) never wait.
 --   Also returns the database clock, which the hold-time check of `rollout advance` compares against.
--- Inputs: none. Runs inside the transaction that will write the change (voice_migration.flag_state).
+-- Inputs: none. Runs inside the transaction that will write the change (voice_migration.rollout.state).
 -- Re-run: safe (read-only apart from the row lock, released at commit or rollback).
 
 SELECT enabled, rollout_percentage, updated_at, updated_by, step_started_at, now() AS database_now

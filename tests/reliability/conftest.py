@@ -18,8 +18,8 @@ from alembic import command
 from tests.conftest import TEMPLATE_V1
 from tests.helpers import Server, fresh_database, mark_template
 from tests.reliability.support import BATCH_SIZE, SLOW_BATCHES_SQL, SPEC, invoke, url_state
-from voice_migration import revisions
-from voice_migration.seed import seed_v1
+from voice_migration.demo.seed import seed_v1
+from voice_migration.migration import revisions
 
 TEMPLATE_SEEDED = "vm_template_reliability_v1"
 TEMPLATE_STAGED = "vm_template_reliability_staged"

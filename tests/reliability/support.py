@@ -31,7 +31,7 @@ from click.testing import CliRunner, Result
 from psycopg import sql
 
 from voice_migration.cli import main
-from voice_migration.seed import SeedSpec
+from voice_migration.demo.seed import SeedSpec
 
 Conn = psycopg.Connection[tuple[object, ...]]
 

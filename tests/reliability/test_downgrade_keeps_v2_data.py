@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import settings_for
 from tests.reliability.support import BATCH_SIZE, counts, invoke
-from voice_migration import revisions
+from voice_migration.migration import revisions
 
 pytestmark = pytest.mark.reliability
 

@@ -21,7 +21,7 @@ import pytest
 from click.testing import Result
 
 from tests.reliability.support import BATCH_SIZE, error_lines, invoke, scalar, url_state
-from voice_migration import revisions
+from voice_migration.migration import revisions
 
 pytestmark = pytest.mark.reliability
 

@@ -15,7 +15,7 @@ import pytest
 from psycopg import conninfo, sql
 
 from tests.reliability.support import BATCH_SIZE, error_lines, invoke, scalar
-from voice_migration.resources import read_sql
+from voice_migration.infra.resources import read_sql
 
 pytestmark = pytest.mark.reliability
 

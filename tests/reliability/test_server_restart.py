@@ -31,10 +31,10 @@ from tests.reliability.support import (
     start_cli,
     url_state,
 )
-from voice_migration import revisions
-from voice_migration.config import load_settings
-from voice_migration.embedded import EphemeralPostgres, find_server_bindir
-from voice_migration.seed import seed_v1
+from voice_migration.demo.seed import seed_v1
+from voice_migration.infra.embedded import EphemeralPostgres, find_server_bindir
+from voice_migration.infra.settings import load_settings
+from voice_migration.migration import revisions
 
 pytestmark = pytest.mark.reliability
 
@@ -61,7 +61,7 @@ def restartable_url() -> Iterator[tuple[str, EphemeralPostgres]]:
 def restart_fast(server: EphemeralPostgres) -> None:
     """``pg_ctl restart -m fast`` on the server's data directory, as the user that runs it."""
     bindir = find_server_bindir()
-    workdir = server._workdir  # the data directory lives there (voice_migration.embedded)
+    workdir = server._workdir  # the data directory lives there (voice_migration.infra.embedded)
     assert bindir is not None and workdir is not None
     command = [str(Path(bindir) / "pg_ctl"), "-D", str(workdir / "data"), "-l", str(workdir / "server.log")]
     command += ["-m", "fast", "-w", "-t", "60", "restart"]

@@ -10,7 +10,10 @@ from datetime import timedelta
 
 import click
 
-from voice_migration.backup import (
+from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration.cli.confirm import confirm, confirm_by_typing
+from voice_migration.infra.db import connect
+from voice_migration.migration.backup import (
     BackupInfo,
     create_backup,
     drop_backup,
@@ -18,11 +21,8 @@ from voice_migration.backup import (
     list_backups,
     validate_backup_id,
 )
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
-from voice_migration.cli.confirm import confirm, confirm_by_typing
-from voice_migration.db import connect
-from voice_migration.restore import RestorePlan, RestoreResult, TableRestore, plan_restore, restore_backup
-from voice_migration.scope import parse_tenant_ids
+from voice_migration.migration.restore import RestorePlan, RestoreResult, TableRestore, plan_restore, restore_backup
+from voice_migration.migration.scope import parse_tenant_ids
 
 
 def human_size(size: int) -> str:

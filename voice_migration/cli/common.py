@@ -1,7 +1,7 @@
 """What every command shares: the ``--database-url`` option, connecting, and error-to-exit mapping.
 
 This is the one place where expected failures become exit codes (DESIGN.md
-section 6): a :class:`~voice_migration.errors.VoiceMigrationError` prints its
+section 6): a :class:`~voice_migration.infra.errors.VoiceMigrationError` prints its
 one-line message on stderr and exits with its code; no traceback is shown.
 """
 
@@ -15,8 +15,8 @@ from typing import ParamSpec, TypeVar
 import click
 import psycopg
 
-from voice_migration.config import Settings, load_settings, redact_url
-from voice_migration.errors import EXIT_FAILED, EXIT_USAGE, VoiceMigrationError
+from voice_migration.infra.errors import EXIT_FAILED, EXIT_USAGE, VoiceMigrationError
+from voice_migration.infra.settings import Settings, load_settings, redact_url
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from voice_migration.errors import OperationRefused
+from voice_migration.infra.errors import OperationRefused
 
 
 def _require_terminal(action: str, yes: bool) -> bool:

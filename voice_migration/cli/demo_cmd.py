@@ -15,8 +15,8 @@ from types import FrameType
 import click
 
 from voice_migration.cli.common import database_url_option, handle_errors
-from voice_migration.demo import Section, run_demo
-from voice_migration.demo_walk import DemoSizes
+from voice_migration.demo.run import Section, run_demo
+from voice_migration.demo.walk import DemoSizes
 from voice_migration.progress import ProgressReporter, setup_output
 
 

@@ -1,4 +1,4 @@
-"""``voice-migration migrate``: parse options, confirm, run :func:`voice_migration.migrate.run_migration`, print."""
+"""``voice-migration migrate``: parse options, confirm, run the migration, print the outcome."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import click
 
 from voice_migration.cli.common import database_url_option, handle_errors, settings_from
 from voice_migration.cli.confirm import confirm
-from voice_migration.errors import CheckFailed, OperationRefused
-from voice_migration.migrate import (
+from voice_migration.infra.errors import CheckFailed, OperationRefused
+from voice_migration.migration.run import (
     DEFAULT_BATCH_SIZE,
     PHASE_STEPS,
     MigrationOptions,
@@ -22,8 +22,8 @@ from voice_migration.migrate import (
     MigrationResult,
     run_migration,
 )
+from voice_migration.migration.scope import parse_tenant_ids
 from voice_migration.progress import LOG_FORMATS, LogFormat, setup_output
-from voice_migration.scope import parse_tenant_ids
 
 log = logging.getLogger(__name__)
 RESUME_HINT = "run the same command again to resume where it stopped"

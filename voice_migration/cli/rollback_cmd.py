@@ -1,6 +1,6 @@
 """``voice-migration rollback``: the runbook's rollback levels (section 7; DESIGN.md section 5).
 
-``tenant``, ``partial`` and ``total`` change the feature flags (``voice_migration.rollout``); ``data``
+``tenant``, ``partial`` and ``total`` change the feature flags (``voice_migration.rollout.changes``); ``data``
 and ``--list-backups`` are the backup module's (``voice_migration.cli.backups_cmd``).
 """
 
@@ -11,11 +11,11 @@ import os
 
 import click
 
-from voice_migration import rollout
 from voice_migration.cli.common import database_url_option, handle_errors, settings_from
 from voice_migration.cli.rollout_cmd import OPERATOR_ENV, describe_flag_change, describe_override_change
-from voice_migration.db import connect
-from voice_migration.errors import UsageError
+from voice_migration.infra.db import connect
+from voice_migration.infra.errors import UsageError
+from voice_migration.rollout import changes as rollout
 
 # Which options each level takes; anything else is refused, so that e.g. `--level total --tenant-id X`
 # (someone believing it is per tenant) does not turn v2 off for everybody.

@@ -7,13 +7,14 @@ from typing import Protocol
 
 import click
 
-from voice_migration import flags, rollout
+from voice_migration import flags
 from voice_migration.cli.common import database_url_option, handle_errors, settings_from
-from voice_migration.db import connect
-from voice_migration.errors import OperationRefused
-from voice_migration.flag_state import Conn, FlagChange, OverrideChange
-from voice_migration.health import HealthPolicy, format_duration
-from voice_migration.rollout_plan import DEFAULT_PLAN_TEXT, PLAN_ENV, RolloutPlan
+from voice_migration.infra.db import connect
+from voice_migration.infra.errors import OperationRefused
+from voice_migration.rollout import changes as rollout
+from voice_migration.rollout.health import HealthPolicy, format_duration
+from voice_migration.rollout.plan import DEFAULT_PLAN_TEXT, PLAN_ENV, RolloutPlan
+from voice_migration.rollout.state import Conn, FlagChange, OverrideChange
 
 OPERATOR_ENV = "VOICE_MIGRATION_OPERATOR"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from voice_migration.cli.common import database_url_option, handle_errors, settings_from
-from voice_migration.db import connect
-from voice_migration.seed import SeedSpec, seed_v1
+from voice_migration.demo.seed import SeedSpec, seed_v1
+from voice_migration.infra.db import connect
 
 
 @click.command("seed")

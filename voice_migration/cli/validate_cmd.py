@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from voice_migration import validation
 from voice_migration.cli.common import database_url_option, handle_errors, settings_from
-from voice_migration.db import connect
-from voice_migration.errors import CheckFailed, UsageError
-from voice_migration.scope import parse_tenant_ids
+from voice_migration.infra.db import connect
+from voice_migration.infra.errors import CheckFailed, UsageError
+from voice_migration.migration import validation
+from voice_migration.migration.scope import parse_tenant_ids
 
 
 @click.command("validate")

@@ -11,8 +11,8 @@ import os
 import sqlalchemy as sa
 
 from alembic import op
-from voice_migration.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, validate_duration
-from voice_migration.resources import read_sql
+from voice_migration.infra.resources import read_sql
+from voice_migration.infra.settings import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, validate_duration
 
 
 def _as_text(sql_text: str) -> sa.TextClause:

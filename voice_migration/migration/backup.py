@@ -22,10 +22,10 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from voice_migration.errors import OperationRefused, UsageError
-from voice_migration.resources import read_sql
-from voice_migration.revisions import current_revision
-from voice_migration.scope import describe_scope, require_known_tenants, set_scope
+from voice_migration.infra.errors import OperationRefused, UsageError
+from voice_migration.infra.resources import read_sql
+from voice_migration.migration.revisions import current_revision
+from voice_migration.migration.scope import describe_scope, require_known_tenants, set_scope
 
 Conn = psycopg.Connection[tuple[object, ...]]
 

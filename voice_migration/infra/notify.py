@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
-from voice_migration.config import redact_url
+from voice_migration.infra.settings import redact_url
 
 log = logging.getLogger(__name__)
 

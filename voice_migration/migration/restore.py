@@ -29,7 +29,11 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
-from voice_migration.backup import (
+from voice_migration.infra.errors import CheckFailed
+from voice_migration.infra.locks import exclusive_operation, retry_on_lock_timeout
+from voice_migration.infra.notify import send_notification
+from voice_migration.infra.resources import read_sql
+from voice_migration.migration.backup import (
     SCHEMA,
     BackedUpTable,
     BackupInfo,
@@ -42,11 +46,7 @@ from voice_migration.backup import (
     table_exists,
     validate_backup_id,
 )
-from voice_migration.errors import CheckFailed
-from voice_migration.notify import send_notification
-from voice_migration.oplock import exclusive_operation, retry_on_lock_timeout
-from voice_migration.resources import read_sql
-from voice_migration.scope import set_scope
+from voice_migration.migration.scope import set_scope
 
 log = logging.getLogger(__name__)
 

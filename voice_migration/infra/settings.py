@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from voice_migration.errors import ConfigurationError
+from voice_migration.infra.errors import ConfigurationError
 
 DEFAULT_LOCK_TIMEOUT = "2s"
 DEFAULT_STATEMENT_TIMEOUT = "0"  # 0 = no limit; batches are small, see backfill

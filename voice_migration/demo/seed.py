@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from voice_migration.errors import OperationRefused, UsageError
-from voice_migration.resources import read_sql
+from voice_migration.infra.errors import OperationRefused, UsageError
+from voice_migration.infra.resources import read_sql
 
 V1_TABLES = ("tenants", "voice_agent_configs", "voice_agent_calls")
 

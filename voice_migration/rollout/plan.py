@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from voice_migration.errors import ConfigurationError
-from voice_migration.health import format_duration, parse_duration
+from voice_migration.infra.errors import ConfigurationError
+from voice_migration.rollout.health import format_duration, parse_duration
 
 PLAN_ENV = "VOICE_MIGRATION_ROLLOUT_PLAN"
 DEFAULT_PLAN_TEXT = "5:24h,10:24h,25:24h,50:48h,75:48h,100"

@@ -4,7 +4,7 @@ Every write to the flag tables made by this tool goes through :func:`flag_change
 flags row (``SELECT ... FOR UPDATE``), so concurrent changes run one after another and each validates
 against, and is audited with, the value the previous one committed. The audit rows themselves are
 written by triggers (``sql/flags/guards.sql``) from the context set here, so a change made by hand in
-psql is audited too. After the commit, :func:`announce` tells people (``voice_migration.notify``).
+psql is audited too. After the commit, :func:`announce` tells people (``voice_migration.infra.notify``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from functools import cache
 
 import psycopg
 
-from voice_migration.errors import OperationRefused, UsageError
-from voice_migration.resources import read_sql
+from voice_migration.infra.errors import OperationRefused, UsageError
+from voice_migration.infra.resources import read_sql
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ def announce(change: FlagChange | OverrideChange, message: str) -> None:
     """
     kind = change.action if change.action.startswith("rollback_") else f"rollout_{change.action}"
     log.info("%s: %s", kind, message)
-    from voice_migration.notify import send_notification  # lazily: only changes notify
+    from voice_migration.infra.notify import send_notification  # lazily: only changes notify
 
     send_notification(kind, message, change.details())
 

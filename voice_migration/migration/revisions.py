@@ -14,8 +14,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from alembic import command
-from voice_migration.config import Settings
-from voice_migration.resources import alembic_dir, alembic_ini
+from voice_migration.infra.resources import alembic_dir, alembic_ini
+from voice_migration.infra.settings import Settings
 
 BASELINE_REVISION = "0001_v1_baseline"
 SUNSET_SECTION = "sunset"

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import sql
 
-from voice_migration.config import Settings, libpq_url
-from voice_migration.errors import ConnectionFailed
+from voice_migration.infra.errors import ConnectionFailed
+from voice_migration.infra.settings import Settings, libpq_url
 
 APPLICATION_NAME = "voice-migration"
 

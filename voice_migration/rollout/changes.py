@@ -1,13 +1,13 @@
 """Moving the rollout forward behind a health gate, the rollback levels, and the audit trail.
 
-* :func:`advance` — the next step of the plan (``voice_migration.rollout_plan``), only when the current
-  step has been held long enough and the v2 cohort is healthy (``voice_migration.health``); ``force``
+* :func:`advance` — the next step of the plan (``voice_migration.rollout.plan``), only when the current
+  step has been held long enough and the v2 cohort is healthy (``voice_migration.rollout.health``); ``force``
   skips the gate and says so in the audit.
 * :func:`rollback_tenant`, :func:`rollback_partial`, :func:`rollback_total` — the runbook's rollback
-  levels 1-3 (section 7); level 4, ``data``, is ``voice_migration.restore``.
+  levels 1-3 (section 7); level 4, ``data``, is ``voice_migration.migration.restore``.
 * :func:`rollout_history` — the audit trail.
 
-Every change runs in one transaction with the flags row locked (``voice_migration.flag_state``), is
+Every change runs in one transaction with the flags row locked (``voice_migration.rollout.state``), is
 audited by the database, and is notified after it commits.
 """
 
@@ -16,8 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from voice_migration.errors import OperationRefused, UsageError
-from voice_migration.flag_state import (
+from voice_migration.flags import set_tenant_override
+from voice_migration.infra.errors import OperationRefused, UsageError
+from voice_migration.rollout.health import GateCheck, HealthPolicy, HealthReport, evaluate_health, format_duration
+from voice_migration.rollout.plan import DEFAULT_PLAN, RolloutPlan
+from voice_migration.rollout.state import (
     Conn,
     FlagChange,
     OverrideChange,
@@ -29,9 +32,6 @@ from voice_migration.flag_state import (
     flags_sql,
     require_percentage,
 )
-from voice_migration.flags import set_tenant_override
-from voice_migration.health import GateCheck, HealthPolicy, HealthReport, evaluate_health, format_duration
-from voice_migration.rollout_plan import DEFAULT_PLAN, RolloutPlan
 
 
 @dataclass(frozen=True)

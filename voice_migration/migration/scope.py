@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import psycopg
 
-from voice_migration.errors import UsageError
+from voice_migration.infra.errors import UsageError
 
 SCOPE_SETTING = "voice_migration.scope_tenant_ids"
 _SHOWN = 10  # unknown ids named in an error message; the rest are counted

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from voice_migration.errors import ConfigurationError
-from voice_migration.flag_state import Conn, as_int, flags_sql
+from voice_migration.infra.errors import ConfigurationError
+from voice_migration.rollout.state import Conn, as_int, flags_sql
 
 DEFAULT_WINDOW = timedelta(hours=24)
 DEFAULT_MAX_ERROR_RATE_INCREASE = 1.0  # percentage points

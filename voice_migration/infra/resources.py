@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voice_migration.errors import ConfigurationError
+from voice_migration.infra.errors import ConfigurationError
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # voice_migration/, this file is in infra/
 
 
 def data_root() -> Path:

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import psycopg
 
-from voice_migration.errors import LockTimeoutExhausted, OperationRefused
+from voice_migration.infra.errors import LockTimeoutExhausted, OperationRefused
 
 T = TypeVar("T")
 

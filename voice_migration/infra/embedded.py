@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from voice_migration.errors import EmbeddedServerError
+from voice_migration.infra.errors import EmbeddedServerError
 
 SERVER_USER = "postgres"
 _SYSTEM_USER = "postgres"

@@ -3,7 +3,7 @@
 :class:`Walk` holds what the steps share (one autocommit connection, the checksums taken before
 migrating, the backups and the tenant made on the way); each step calls the same core functions as
 the command it names and returns a few lines with the numbers that matter, or raises
-:class:`~voice_migration.errors.CheckFailed` when what it shows is not true. Two things are made up, and
+:class:`~voice_migration.infra.errors.CheckFailed` when what it shows is not true. Two things are made up, and
 the lines say so: recent calls where the v2 cohort does worse than v1 (``sql/demo/simulated_traffic.sql``),
 so the health gate refuses for a real reason, and a bad write to one tenant's prompts
 (``sql/demo/simulated_damage.sql``), so the data restore has something to repair.
@@ -18,18 +18,20 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from voice_migration import backup, flags, revisions, rollout
-from voice_migration.config import Settings
-from voice_migration.db import connect
-from voice_migration.errors import CheckFailed, OperationRefused
-from voice_migration.health import HealthPolicy
-from voice_migration.migrate import MigrationOptions, MigrationResult, run_migration
+from voice_migration import flags
+from voice_migration.demo.seed import V1_TABLES, SeedSpec, seed_v1
+from voice_migration.infra.db import connect
+from voice_migration.infra.errors import CheckFailed, OperationRefused
+from voice_migration.infra.resources import read_sql
+from voice_migration.infra.settings import Settings
+from voice_migration.migration import backup, revisions
+from voice_migration.migration.restore import restore_backup
+from voice_migration.migration.run import MigrationOptions, MigrationResult, run_migration
+from voice_migration.migration.validation import ValidationReport, run_validation
 from voice_migration.progress import ProgressReporter
-from voice_migration.resources import read_sql
-from voice_migration.restore import restore_backup
-from voice_migration.rollout_plan import RolloutPlan
-from voice_migration.seed import V1_TABLES, SeedSpec, seed_v1
-from voice_migration.validation import ValidationReport, run_validation
+from voice_migration.rollout import changes as rollout
+from voice_migration.rollout.health import HealthPolicy
+from voice_migration.rollout.plan import RolloutPlan
 
 Conn = psycopg.Connection[tuple[object, ...]]
 ProgressFactory = Callable[[], ProgressReporter]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors, pq, sql
 
-from voice_migration.errors import LockTimeoutExhausted, OperationRefused, UsageError
+from voice_migration.infra.errors import LockTimeoutExhausted, OperationRefused, UsageError
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ import psycopg
 from psycopg import errors, sql
 from psycopg.pq import TransactionStatus
 
-from voice_migration.errors import OperationRefused, UsageError
-from voice_migration.resources import read_sql, sql_dir
-from voice_migration.scope import require_known_tenants
+from voice_migration.infra.errors import OperationRefused, UsageError
+from voice_migration.infra.resources import read_sql, sql_dir
+from voice_migration.migration.scope import require_known_tenants
 
 Connection = psycopg.Connection[tuple[object, ...]]
 Kind = Literal["validation", "preflight"]
@@ -337,8 +337,8 @@ def run_validation(
 
     Read-only. On an idle connection the checks share one REPEATABLE READ snapshot; inside the
     caller's transaction (a dry run) they see its uncommitted changes. Raises
-    :class:`~voice_migration.errors.UsageError` for an unknown check name and
-    :class:`~voice_migration.errors.OperationRefused` when the database is not at head.
+    :class:`~voice_migration.infra.errors.UsageError` for an unknown check name and
+    :class:`~voice_migration.infra.errors.OperationRefused` when the database is not at head.
     """
     return _run(conn, "validation", checks, tenant_ids)
 

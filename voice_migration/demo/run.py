@@ -5,9 +5,9 @@ force one tenant on -> advance refused by the health gate -> tenant rollback -> 
 total rollback -> data restore from a backup -> ``alembic downgrade`` to v1 with the round-trip check ->
 upgrade again.
 
-The steps themselves are ``voice_migration.demo_walk``; this module decides where they run and
+The steps themselves are ``voice_migration.demo.walk``; this module decides where they run and
 makes sure nothing outlives the demo. With no database given it runs on a throwaway server
-(:class:`~voice_migration.embedded.EphemeralPostgres`) that is stopped and deleted at the end, on any
+(:class:`~voice_migration.infra.embedded.EphemeralPostgres`) that is stopped and deleted at the end, on any
 error and on Ctrl-C; ``keep`` leaves it running. A database given by URL is only used when the caller
 says it is not production, and must be empty.
 
@@ -28,12 +28,12 @@ from pathlib import Path
 
 import psycopg
 
-from voice_migration.config import Settings, load_settings, redact_url
-from voice_migration.demo_walk import DEFAULT_SIZES, STEP_TITLES, DemoSizes, ProgressFactory, QuietProgress, Walk
-from voice_migration.embedded import SERVER_USER, EphemeralPostgres
-from voice_migration.errors import OperationRefused
+from voice_migration.demo.walk import DEFAULT_SIZES, STEP_TITLES, DemoSizes, ProgressFactory, QuietProgress, Walk
+from voice_migration.infra.embedded import SERVER_USER, EphemeralPostgres
+from voice_migration.infra.errors import OperationRefused
+from voice_migration.infra.settings import Settings, load_settings, redact_url
 
-# Notification channels (voice_migration.notify) the demo switches off: a throwaway rollback must not page anyone.
+# Notification channels (voice_migration.infra.notify) the demo switches off: a throwaway rollback must not page anyone.
 NOTIFICATION_ENV = ("SLACK_WEBHOOK_URL", "SMTP_HOST", "MIGRATION_ADMIN_EMAIL")
 
 

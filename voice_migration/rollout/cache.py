@@ -28,10 +28,10 @@ from types import MappingProxyType, TracebackType
 import psycopg
 from psycopg import sql
 
-from voice_migration.config import Settings
-from voice_migration.db import connect
-from voice_migration.errors import VoiceMigrationError
-from voice_migration.flag_state import as_int, flags_sql
+from voice_migration.infra.db import connect
+from voice_migration.infra.errors import VoiceMigrationError
+from voice_migration.infra.settings import Settings
+from voice_migration.rollout.state import as_int, flags_sql
 
 log = logging.getLogger(__name__)
 

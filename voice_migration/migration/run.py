@@ -10,7 +10,7 @@ resumable) -> ``verify`` (the v2 validation checks). The rollout flag is never t
   running the same command again.
 * A dry run does all of it — the backup, the revisions and every phase — in one
   transaction on one connection, reports what would change, and rolls it back.
-* One run at a time: the operation lock of :mod:`voice_migration.oplock`, shared with the
+* One run at a time: the operation lock of :mod:`voice_migration.infra.locks`, shared with the
   data restore, refuses a second run at once.
 
 The core reports progress through a :class:`~voice_migration.progress.ProgressReporter`
@@ -31,19 +31,19 @@ import sqlalchemy
 from sqlalchemy import create_engine, pool
 
 from alembic import command
-from voice_migration import backfill, revisions
-from voice_migration.backup import create_backup, table_exists
-from voice_migration.config import Settings, sqlalchemy_url
-from voice_migration.db import apply_timeouts, connect
-from voice_migration.errors import CheckFailed, ConnectionFailed, OperationRefused, UsageError
-from voice_migration.notify import send_notification
-from voice_migration.oplock import exclusive_operation, retry_on_lock_timeout
+from voice_migration.infra.db import apply_timeouts, connect
+from voice_migration.infra.errors import CheckFailed, ConnectionFailed, OperationRefused, UsageError
+from voice_migration.infra.locks import exclusive_operation, retry_on_lock_timeout
+from voice_migration.infra.notify import send_notification
+from voice_migration.infra.resources import read_sql
+from voice_migration.infra.settings import Settings, sqlalchemy_url
+from voice_migration.migration import backfill, revisions
+from voice_migration.migration.backup import create_backup, table_exists
+from voice_migration.migration.scope import describe_scope, require_known_tenants, set_scope
 from voice_migration.progress import LogProgress, ProgressReporter
-from voice_migration.resources import read_sql
-from voice_migration.scope import describe_scope, require_known_tenants, set_scope
 
 if TYPE_CHECKING:
-    from voice_migration.validation import ValidationReport
+    from voice_migration.migration.validation import ValidationReport
 
 Conn = psycopg.Connection[tuple[object, ...]]
 log = logging.getLogger(__name__)
@@ -332,7 +332,7 @@ def _integrity_error(step: str, exc: psycopg.errors.IntegrityError) -> CheckFail
 
 
 def _preflight(conn: Conn, run: _Run, options: MigrationOptions) -> ValidationReport:
-    from voice_migration.validation import run_preflight
+    from voice_migration.migration.validation import run_preflight
 
     with run.step("validate v1") as out:
         report = run_preflight(conn, options.tenant_ids)
@@ -354,7 +354,7 @@ def _preflight(conn: Conn, run: _Run, options: MigrationOptions) -> ValidationRe
 
 
 def _verify(conn: Conn, run: _Run, options: MigrationOptions) -> ValidationReport:
-    from voice_migration.validation import run_validation
+    from voice_migration.migration.validation import run_validation
 
     with run.step("verify") as out:
         report = run_validation(conn, tenant_ids=options.tenant_ids)

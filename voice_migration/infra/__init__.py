@@ -1,0 +1,1 @@
+"""Infrastructure: settings, connections, errors, shipped resources, the embedded server, locks, notifications."""

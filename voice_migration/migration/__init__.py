@@ -1,0 +1,1 @@
+"""The migration: plan, backup, restore, backfill, validation and the Alembic revisions it drives."""
