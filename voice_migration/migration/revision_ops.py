@@ -31,6 +31,18 @@ def run_sql_file(relative_path: str) -> None:
     execute(read_sql(relative_path))
 
 
+def install_object(name: str, version: int) -> None:
+    """Install version ``version`` of the replaceable object ``name``: run ``sql/objects/<name>/v<version>.sql``.
+
+    Each file holds the complete, re-runnable definition of one object (function,
+    procedure, trigger, view, or catalog/rule content) at that version. A revision
+    names the version it installs; its downgrade installs the previous version (or
+    drops the object when it introduced it). A changed object is a new file and a new
+    revision, never an edit of a file a released revision runs.
+    """
+    run_sql_file(f"objects/{name}/v{version}.sql")
+
+
 def set_timeouts() -> None:
     """Bound how long this revision may wait for a lock or run one statement.
 
