@@ -8,7 +8,7 @@ its own version location, so only ``alembic -n sunset upgrade head`` reaches it;
 ``voice_migration.sunset_archive_*`` first; the downgrade restores them.
 
 Revision ID: 0005_v1_sunset
-Revises: 0011_rollout_watch (interim)
+Revises: 0012_one_home_per_concept (interim)
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from voice_migration.migration.revision_ops import run_sql_file, set_timeouts
 
 revision: str = "0005_v1_sunset"
-down_revision: str | Sequence[str] | None = "0011_rollout_watch"  # interim: issue #17 gives the sunset its own branch
+down_revision: str | Sequence[str] | None = "0012_one_home_per_concept"  # interim: issue #17 gives the sunset its own branch
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
