@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from voice_migration.migration.revision_ops import run_sql_file, set_timeouts
 
 revision: str = "0005_v1_sunset"
-down_revision: str | Sequence[str] | None = "0012_one_home_per_concept"  # interim: issue #17 gives the sunset its own branch
+# interim: issue #17 gives the sunset its own branch
+down_revision: str | Sequence[str] | None = "0012_one_home_per_concept"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
