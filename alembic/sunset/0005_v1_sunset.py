@@ -13,7 +13,7 @@ Revises: 0012_one_home_per_concept (interim)
 
 from collections.abc import Sequence
 
-from voice_migration.migration.revision_ops import run_revision_sql, run_sql_file, set_timeouts
+from voice_migration.migration.revision_ops import install_objects, run_revision_sql, set_timeouts
 
 revision: str = "0005_v1_sunset"
 down_revision: str | Sequence[str] | None = "0012_one_home_per_concept"  # interim: issue #17 gives the sunset its own branch
@@ -29,4 +29,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     set_timeouts()
     run_revision_sql(revision, "downgrade")
-    run_sql_file("revisions/0003_v2_expand/90_triggers.sql")  # the dual-write triggers, as 0003 installs them
+    install_objects("revisions/0003_v2_expand/90_triggers.objects")  # the dual-write triggers, as 0003 installs them

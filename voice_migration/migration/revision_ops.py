@@ -70,6 +70,12 @@ def read_object_manifest(relative_path: str) -> list[tuple[str, int]]:
     return pairs
 
 
+def install_objects(relative_path: str) -> None:
+    """Install every object version listed in the manifest ``sql/<relative_path>``, in its order."""
+    for name, version in read_object_manifest(relative_path):
+        install_object(name, version)
+
+
 def revision_sql_files(revision_id: str, step: str = "upgrade") -> list[str]:
     """The files :func:`run_revision_sql` runs, relative to ``sql/``, in the order it runs them.
 
@@ -96,8 +102,7 @@ def run_revision_sql(revision_id: str, step: str = "upgrade") -> None:
     """
     for path in revision_sql_files(revision_id, step):
         if path.endswith(".objects"):
-            for name, version in read_object_manifest(path):
-                install_object(name, version)
+            install_objects(path)
         else:
             run_sql_file(path)
 

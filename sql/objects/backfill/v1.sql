@@ -1,9 +1,9 @@
 -- backfill v1 — release 0.1's definition (tree 121c8df), replaceable object.
 --
--- What: the procedure voice_migration.backfill, exactly as revision 0003_v2_expand installs it
---       (sql/revisions/0003_v2_expand/65_backfill_procedure.sql, whose header explains the design).
+-- What: the procedure voice_migration.backfill, exactly as
+--       revision 0003_v2_expand installs it (manifest sql/revisions/0003_v2_expand/65_backfill_procedure.objects, whose comments explain the design).
 -- Inputs: the tables and functions it names (release 0.1 schema).
--- Re-run: safe (CREATE OR REPLACE). Identical text changes nothing.
+-- Re-run: safe (CREATE OR REPLACE). The same text again changes nothing.
 
 CREATE OR REPLACE PROCEDURE voice_migration.backfill(
     p_batch_size integer DEFAULT 5000, p_tenant_ids text[] DEFAULT NULL, p_lock_retries integer DEFAULT 5)

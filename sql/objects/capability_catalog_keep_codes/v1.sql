@@ -1,7 +1,7 @@
 -- capability_catalog_keep_codes v1 — release 0.1's definition (tree 121c8df), replaceable object.
 --
--- What: the trigger capability_catalog_keep_codes on voice_migration.capability_catalog, exactly as revision 0003_v2_expand installs it
---       (sql/revisions/0003_v2_expand/90_triggers.sql, whose header explains the design).
+-- What: the trigger capability_catalog_keep_codes on voice_migration.capability_catalog, exactly as
+--       revision 0003_v2_expand installs it (manifest sql/revisions/0003_v2_expand/90_triggers.objects, whose comments explain the design).
 -- Inputs: its table and its trigger function.
 -- Locks: DROP TRIGGER takes ACCESS EXCLUSIVE on the table until the revision commits (under lock_timeout);
 --        install triggers last in a revision.

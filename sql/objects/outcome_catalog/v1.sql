@@ -1,7 +1,7 @@
 -- outcome_catalog v1 — release 0.1's definition (tree 121c8df), replaceable object.
 --
--- What: the rows of voice_migration.outcome_catalog, exactly as revision 0003_v2_expand installs it
---       (sql/revisions/0003_v2_expand/35_outcomes.sql, whose header explains the design).
+-- What: the rows of voice_migration.outcome_catalog, exactly as
+--       revision 0003_v2_expand installs it (manifest sql/revisions/0003_v2_expand/35_outcomes.objects, whose comments explain the design).
 -- Inputs: the catalog table (revision 0003_v2_expand).
 -- Re-run: safe (ON CONFLICT DO NOTHING): adds missing codes, keeps descriptions a DBA edited,
 --         deletes nothing (codes cannot be deleted: catalog_keep_codes).

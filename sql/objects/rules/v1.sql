@@ -1,8 +1,8 @@
 -- rules v1 — release 0.1's definition (tree 121c8df), replaceable object.
 --
 -- What: the rows of the rule tables (language_map, direction_map, legacy_outcome_map, outcome_rules,
---       capability_keywords, assistant_type_keywords, prompt_line_markers), exactly as revision 0003_v2_expand installs it
---       (sql/revisions/0003_v2_expand/40_rules.sql, whose header explains the design).
+--       capability_keywords, assistant_type_keywords, prompt_line_markers), exactly as
+--       revision 0003_v2_expand installs it (manifest sql/revisions/0003_v2_expand/40_rules.objects, whose comments explain the design).
 -- Inputs: the rule tables and both catalogs (revision 0003_v2_expand), the normalisers fold_keyword and
 --         normalize_key.
 -- Re-run: safe (ON CONFLICT DO NOTHING): adds missing rows, keeps rows a DBA added or changed,

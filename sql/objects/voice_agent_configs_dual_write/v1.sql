@@ -1,7 +1,7 @@
 -- voice_agent_configs_dual_write v1 — release 0.1's definition (tree 121c8df), replaceable object.
 --
--- What: the trigger voice_agent_configs_dual_write on voice_agent_configs, exactly as revision 0003_v2_expand installs it
---       (sql/revisions/0003_v2_expand/90_triggers.sql, whose header explains the design).
+-- What: the trigger voice_agent_configs_dual_write on voice_agent_configs, exactly as
+--       revision 0003_v2_expand installs it (manifest sql/revisions/0003_v2_expand/90_triggers.objects, whose comments explain the design).
 -- Inputs: its table and its trigger function.
 -- Locks: DROP TRIGGER takes ACCESS EXCLUSIVE on the table until the revision commits (under lock_timeout);
 --        install triggers last in a revision.

@@ -1,9 +1,10 @@
 -- voice_agent_v2_audit_change v1 — release 0.1's definition (tree 121c8df), replaceable object.
 --
--- What: the function voice_agent_v2_audit_change, exactly as revision 0002_v2_flags installs it
---       (sql/revisions/0002_v2_flags/40_guards.sql, whose header explains the design).
+-- What: the function voice_agent_v2_audit_change, exactly as
+--       revision 0002_v2_flags installs it (manifest sql/revisions/0002_v2_flags/40_guard_functions.objects, whose comments explain the design).
+--       Its REVOKE from PUBLIC is 0002's own SQL (45_guard_triggers.sql); CREATE OR REPLACE keeps it.
 -- Inputs: the tables, types and functions it names (release 0.1 schema).
--- Re-run: safe (CREATE OR REPLACE; COMMENT and REVOKE are idempotent). Identical text changes nothing.
+-- Re-run: safe (CREATE OR REPLACE). The same text again changes nothing.
 
 CREATE OR REPLACE FUNCTION voice_agent_v2_audit_change() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -47,5 +48,3 @@ BEGIN
     RETURN NULL;
 END
 $$;
-
-REVOKE ALL ON FUNCTION voice_agent_v2_audit_change() FROM PUBLIC;

@@ -1,9 +1,9 @@
 -- voice_agent_v2_only_filter_grew v1 — release 0.1's definition (tree 121c8df), replaceable object.
 --
--- What: the function voice_agent_v2_only_filter_grew, exactly as revision 0002_v2_flags installs it
---       (sql/revisions/0002_v2_flags/40_guards.sql, whose header explains the design).
+-- What: the function voice_agent_v2_only_filter_grew, exactly as
+--       revision 0002_v2_flags installs it (manifest sql/revisions/0002_v2_flags/40_guard_functions.objects, whose comments explain the design).
 -- Inputs: the tables, types and functions it names (release 0.1 schema).
--- Re-run: safe (CREATE OR REPLACE; COMMENT and REVOKE are idempotent). Identical text changes nothing.
+-- Re-run: safe (CREATE OR REPLACE). The same text again changes nothing.
 
 -- True when an UPDATE of the flags row only added override-filter bits: bookkeeping, which the stamp
 -- and audit triggers both leave alone (one definition, so the two cannot disagree).

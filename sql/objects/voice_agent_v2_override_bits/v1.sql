@@ -1,9 +1,11 @@
 -- voice_agent_v2_override_bits v1 — release 0.1's definition (tree 121c8df), replaceable object.
 --
--- What: the function voice_agent_v2_override_bits, exactly as revision 0002_v2_flags installs it
---       (sql/revisions/0002_v2_flags/30_functions.sql, whose header explains the design).
+-- What: the function voice_agent_v2_override_bits, exactly as
+--       revision 0002_v2_flags installs it (manifest sql/revisions/0002_v2_flags/30_functions.objects, whose comments explain the design).
+--       Its COMMENT and REVOKE are 0002's own SQL (35_function_comments_and_grants.sql); CREATE OR REPLACE
+--       keeps them. A version that drops and re-creates the function must set them again.
 -- Inputs: the tables, types and functions it names (release 0.1 schema).
--- Re-run: safe (CREATE OR REPLACE; COMMENT and REVOKE are idempotent). Identical text changes nothing.
+-- Re-run: safe (CREATE OR REPLACE). The same text again changes nothing.
 
 CREATE OR REPLACE FUNCTION voice_agent_v2_override_bits(tenant_id text) RETURNS bit(8192)
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -14,8 +16,3 @@ AS $$
          | (B'1'::bit(8192) >> (p & 8191)::integer)
       FROM (SELECT ('x' || substr(md5(tenant_id), 9, 12))::bit(48)::bigint AS p) AS probe
 $$;
-
-COMMENT ON FUNCTION voice_agent_v2_override_bits(text) IS
-    'voice agent v2 rollout: the three bits of a tenant id in voice_agent_v2_flags.override_filter';
-
-REVOKE ALL ON FUNCTION voice_agent_v2_override_bits(text) FROM PUBLIC;
