@@ -195,9 +195,9 @@ def test_objects_planted_in_public_never_run_inside_our_functions(staged_url: st
 
 
 # The one SECURITY DEFINER function, on purpose: the audit must be written even by a role that may change
-# flags but not write (or forge) the audit (sql/flags/guards.sql). The one routine without a pinned
+# flags but not write (or forge) the audit (sql/objects/voice_agent_v2_audit_change/). The one routine without a pinned
 # search_path: the backfill procedure, which PostgreSQL forbids to COMMIT with a SET clause; it
-# schema-qualifies every name instead (sql/backfill/20_procedure.sql).
+# schema-qualifies every name instead (sql/objects/backfill/).
 # The audit trigger (a writer cannot skip or forge the audit) and the override-filter trigger (a writer of
 # overrides who could not see or update the flags row would leave its override out of the filter, and
 # voice_agent_v2_enabled would then ignore it).

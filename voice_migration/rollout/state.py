@@ -3,8 +3,9 @@
 Every write to the flag tables made by this tool goes through :func:`flag_change`: it locks the single
 flags row (``SELECT ... FOR UPDATE``), so concurrent changes run one after another and each validates
 against, and is audited with, the value the previous one committed. The audit rows themselves are
-written by triggers (``sql/flags/guards.sql``) from the context set here, so a change made by hand in
-psql is audited too. After the commit, :func:`announce` tells people (``voice_migration.infra.notify``).
+written by triggers (``sql/objects/voice_agent_v2_audit_change/``) from the context set here, so a
+change made by hand in psql is audited too. After the commit, :func:`announce` tells people
+(``voice_migration.infra.notify``).
 """
 
 from __future__ import annotations
