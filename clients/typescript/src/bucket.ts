@@ -15,17 +15,28 @@
  * but such an id can never be stored in PostgreSQL, so no tenant has one.) NUL cannot be in a PostgreSQL
  * text value either; the function just hashes it like any other byte.
  */
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 
 /** How many buckets remember their tenant id; beyond that the oldest entries are forgotten (memory bound). */
 export const BUCKET_CACHE_SIZE = 1 << 18;
 
 const memo = new Map<string, number>();
 
+// crypto.hash (node >= 20.12) is a one-shot digest, ~4x faster than createHash for short ids.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
+
 /** The bucket 0..99 of `tenantId`, computed (no memo): md5 of the UTF-8 bytes, first 4 bytes unsigned, mod 100. */
 export function computeBucket(tenantId: string): number {
-  const digest = createHash("md5").update(tenantId, "utf8").digest();
-  return digest.readUInt32BE(0) % 100;
+  if (oneShot !== undefined) {
+    // 8 hex digits parse to 0 .. 2^32 - 1 exactly (a double holds integers to 2^53): unsigned, as in SQL.
+    return parseInt(oneShot("md5", tenantId, "hex").slice(0, 8), 16) % 100;
+  }
+  return crypto.createHash("md5").update(tenantId, "utf8").digest().readUInt32BE(0) % 100;
+}
+
+/** The same through `createHash` (every node version); tests check that both paths agree. */
+export function computeBucketStreaming(tenantId: string): number {
+  return crypto.createHash("md5").update(tenantId, "utf8").digest().readUInt32BE(0) % 100;
 }
 
 /**

@@ -10,7 +10,7 @@
 import { VoiceAgentV2Flags, type VoiceAgentV2FlagsOptions } from "./client.js";
 import { closeDefaultPool } from "./direct.js";
 
-export { BUCKET_CACHE_SIZE, computeBucket, voiceAgentV2Bucket } from "./bucket.js";
+export { BUCKET_CACHE_SIZE, computeBucket, computeBucketStreaming, voiceAgentV2Bucket } from "./bucket.js";
 export {
   CACHE_TTL_ENV,
   DEFAULT_STARTUP_TIMEOUT_MS,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { computeBucket, voiceAgentV2Bucket } from "../dist/index.js";
+import { computeBucket, computeBucketStreaming, voiceAgentV2Bucket } from "../dist/index.js";
 import { connect, freshDatabase, needsDatabase } from "./helpers.mjs";
 
 test("known buckets, including ids whose first md5 byte is >= 0x80 (a signed conversion would differ)", () => {
@@ -38,7 +38,7 @@ test("the bucket equals Python and SQL for the 10,000 parity strings", { skip: n
   const wrong = [];
   parity.ids.forEach((id, i) => {
     const ts = voiceAgentV2Bucket(id);
-    if (ts !== parity.python[i] || ts !== parity.sql[i]) wrong.push({ id, ts, python: parity.python[i], sql: parity.sql[i] });
+    if (ts !== parity.python[i] || ts !== parity.sql[i] || computeBucketStreaming(id) !== ts) wrong.push({ id, ts, python: parity.python[i], sql: parity.sql[i] });
   });
   assert.deepEqual(wrong.slice(0, 5), []);
 });
@@ -53,6 +53,6 @@ test("the bucket equals voice_agent_v2_bucket for the same strings sent through 
     [ids],
   );
   assert.equal(rows.length, ids.length);
-  const wrong = ids.filter((id, i) => voiceAgentV2Bucket(id) !== rows[i].b);
+  const wrong = ids.filter((id, i) => voiceAgentV2Bucket(id) !== rows[i].b || computeBucketStreaming(id) !== rows[i].b);
   assert.deepEqual(wrong.slice(0, 5), []);
 });
