@@ -73,7 +73,13 @@ export function voiceAgentV2Flags(): VoiceAgentV2Flags {
  * the database is unreachable, and v1 (false) if no snapshot ever loaded. Never rejects for database errors.
  */
 export function shouldUseVoiceAgentV2Cached(tenantId: string): Promise<boolean> {
-  const client = defaultClient ?? voiceAgentV2Flags();
+  let client: VoiceAgentV2Flags;
+  try {
+    client = defaultClient ?? voiceAgentV2Flags();
+  } catch (error) {
+    // Not configured (no DATABASE_URL): a rejected promise with the reason, not a synchronous throw.
+    return Promise.reject(error);
+  }
   if (client.isReady) return Promise.resolve(client.isEnabled(tenantId));
   return client.start().then(() => client.isEnabled(tenantId));
 }
