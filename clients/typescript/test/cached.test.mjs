@@ -120,7 +120,7 @@ test(
     const median = latencies.sort((a, b) => a - b)[latencies.length >> 1];
     t.diagnostic(
       `commit → cache refreshed: median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms over ${latencies.length} changes ` +
-        `(${noops} sent no NOTIFY: configs before revision 0008 have no hold); hold rule in SQL: ${heldAware}`,
+        `(${noops} sent no NOTIFY, e.g. a config change without the hold of revision 0008); hold rule in SQL: ${heldAware}`,
     );
     assert.ok(worst < 1000, `a change took ${worst} ms to reach the cache`);
   },
