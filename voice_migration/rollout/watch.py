@@ -596,14 +596,14 @@ def _read_context(conn: Conn, now: datetime | None, actor: str) -> _Context:
         evaluated_at=as_datetime(row[3]),
         audit_max=None if row[4] is None else as_int(row[4]),
         pause=pause,
-        previous_at=None if row[9] is None else as_datetime(row[9]),
-        previous_flags=None if row[9] is None else (bool(row[10]), as_int(row[11])),
-        previous_action=None if row[12] is None else str(row[12]),
-        previous_failures=0 if row[13] is None else as_int(row[13]),
-        previous_successes=0 if row[14] is None else as_int(row[14]),
-        previous_paused=bool(row[15]),
-        others_changes=as_int(row[16]),
-        others=None if row[17] is None else str(row[17]),
+        previous_at=None if row[9] is None else as_datetime(row[10]),
+        previous_flags=None if row[9] is None else (bool(row[11]), as_int(row[12])),
+        previous_action=None if row[13] is None else str(row[13]),
+        previous_failures=0 if row[14] is None else as_int(row[14]),
+        previous_successes=0 if row[15] is None else as_int(row[15]),
+        previous_paused=bool(row[16]),
+        others_changes=as_int(row[17]),
+        others=None if row[18] is None else str(row[18]),
     )
 
 
