@@ -81,7 +81,8 @@ def test_cron_runs_of_watch_once_roll_a_degraded_v2_back_notify_slack_and_pause(
     assert history.returncode == 0, history.stderr
     lines = history.stdout.splitlines()
     assert lines[0].startswith("E3 ") and "-> none: paused since" in lines[0]
-    assert any("rollback_partial (global) by rollout-watch: 25 % on -> 10 % on - automatic rollback" in x for x in lines)
+    rolled_back = "rollback_partial (global) by rollout-watch: 25 % on -> 10 % on - automatic rollback"
+    assert any(rolled_back in line for line in lines)
     assert any(x.startswith("E2 ") and "-> rollback: rolled back to 10 %" in x for x in lines)
     as_json = json.loads(run_cli(["rollout", "history", "--format", "json"], database_url=url).stdout)
     assert {entry.get("kind", "flag_change") for entry in as_json} == {"flag_change", "watch_evaluation"}
@@ -122,7 +123,7 @@ def test_the_long_running_watcher_stops_cleanly_on_sigterm(head_database_url: st
         first = process.stdout.readline()  # the first evaluation happens at once
         assert first.startswith("#1 ") and "(switch off): off" in first
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=30)
+        _, err = process.communicate(timeout=30)
     finally:
         process.kill()
     assert process.returncode == 0, err
