@@ -18,6 +18,8 @@ import pytest
 from tests.conftest import add_calls, add_tenants
 from voice_migration import flags
 from voice_migration.infra.errors import OperationRefused
+from voice_migration.infra.settings import load_settings
+from voice_migration.migration import revisions
 from voice_migration.rollout import changes
 from voice_migration.rollout.health import HealthPolicy
 from voice_migration.rollout.plan import RolloutPlan
@@ -296,3 +298,21 @@ def test_every_evaluation_is_recorded_with_both_cohorts_and_its_checks(conn: Con
     shown = evaluation.as_dict()
     assert shown["v2"] == {"calls": 100, "failed_calls": 2, "error_rate": 0.02, "p95_latency_ms": 420.0}
     assert [c["name"] for c in shown["checks"]] == ["hold time", "enough calls", "error rate", "p95 latency"]  # type: ignore[index, union-attr]
+
+
+def test_the_downgrade_of_0011_drops_the_watch_tables_and_history_still_reads(head_database_url: str) -> None:
+    settings = load_settings(head_database_url, env={})
+    with psycopg.connect(head_database_url, autocommit=True) as conn:
+        flags.update_rollout_percentage(conn, 5, "ann")
+        evaluate_once(conn, notify=lambda *message: None)
+    revisions.downgrade(settings, "0010_monitoring")
+    with psycopg.connect(head_database_url, autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT to_regclass('voice_migration.rollout_evaluations'), to_regclass('voice_migration.rollout_pauses')"
+        ).fetchone()
+        assert tables == (None, None)
+        assert watch_history(conn) == []
+        assert [entry.action for entry in changes.rollout_history(conn)] == ["set_percentage", "install"]
+    revisions.upgrade(settings, "head")
+    with psycopg.connect(head_database_url, autocommit=True) as conn:
+        assert evaluate_once(conn, notify=lambda *message: None).id == 1
