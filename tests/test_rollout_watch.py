@@ -121,7 +121,7 @@ def test_a_degrading_v2_is_rolled_back_within_two_windows_audited_notified_and_p
     assert "v1: 100 calls, 1.00 % failed" in str(reason) and "v2: 100 calls, 10.00 % failed" in str(reason)
     [(kind, message, details)] = sent
     assert kind == "rollout_watch_rollback"
-    assert "ROLLED BACK automatically from 25 %, master switch on to 10 %" in message and "PAUSED" in message
+    assert "ROLLED BACK automatically from 25 % to 10 %: v2 was worse" in message and "PAUSED" in message
     assert details["v2"] == "v2: 100 calls, 10.00 % failed, p95 400 ms"
     assert "error rate FAILED" in str(details["checks"]) and "rollout resume" in str(details["next steps"])
     pause = current_pause(conn)
@@ -148,6 +148,7 @@ def test_a_degrading_v2_is_rolled_back_within_two_windows_audited_notified_and_p
         window(conn, clock.tick(), v2_failed=10)
         last = watch(conn, clock, sent, auto_rollback=True)
     assert last.action == "rollback" and flags_row(conn) == (False, 5)  # at the first step: master switch off
+    assert "from 5 % to OFF for every tenant (master switch off)" in sent[-1][1]
     assert [row[0] for row in watcher_audit(conn)] == ["rollback_partial", "rollback_partial", "rollback_total"]
     assert [entry.action for entry in watch_history(conn, limit=3)] == ["rollback", "none", "rollback"]
 

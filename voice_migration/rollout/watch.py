@@ -718,7 +718,9 @@ def _roll_back(conn: Conn, record: _Record, plan: RolloutPlan, hold: GateCheck, 
     evaluation = replace(evaluation, pause=pause)
     send(
         "rollout_watch_rollback",
-        f"voice agent v2 ROLLED BACK automatically from {result.describe(new=False)} to {after}: v2 was worse "
+        f"voice agent v2 ROLLED BACK automatically from {result.old_percentage} % to "
+        f"{f'{result.new_percentage} %' if result.new_enabled else 'OFF for every tenant (master switch off)'}: "
+        "v2 was worse "
         f"than v1 in {record.failures} consecutive evaluations. The watcher is now PAUSED (no further advance "
         "or rollback) until someone runs `voice-migration rollout resume --by WHO`",
         {
