@@ -8,6 +8,7 @@ evaluation judges exactly the latest window.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ import psycopg
 import pytest
 
 from tests.conftest import add_calls, add_tenants
+from tests.helpers import wait_for_lock_waiters
 from voice_migration import flags
 from voice_migration.infra.errors import OperationRefused
 from voice_migration.infra.settings import load_settings
@@ -317,3 +319,32 @@ def test_the_downgrade_of_0011_drops_the_watch_tables_and_history_still_reads(he
     revisions.upgrade(settings, "head")
     with psycopg.connect(head_database_url, autocommit=True) as conn:
         assert evaluate_once(conn, notify=lambda *message: None).id == 1
+
+
+def test_a_person_acting_while_the_watcher_decides_wins_and_the_watcher_does_not_act(
+    conn: Conn, clock: SimClock
+) -> None:
+    sent: Sent = []
+    flags.update_rollout_percentage(conn, 50, "ann")
+    window(conn, clock.tick(), v2_failed=10)
+    watch(conn, clock, sent, auto_rollback=True)
+    window(conn, clock.tick(), v2_failed=10)
+    results: list[Evaluation] = []
+    with psycopg.connect(conn.info.dsn) as person:
+        person.execute("SELECT * FROM voice_agent_v2_flags FOR UPDATE")  # a person's change is in flight
+        watcher = threading.Thread(target=lambda: results.append(watch(conn, clock, sent, auto_rollback=True)))
+        watcher.start()
+        with psycopg.connect(conn.info.dsn, autocommit=True) as observer:
+            assert wait_for_lock_waiters(observer, 1) == 1, "the watcher should wait for the flags row"
+        person.execute(
+            "SELECT set_config('voice_agent_v2.changed_by', 'bob', true); "
+            "UPDATE voice_agent_v2_flags SET rollout_percentage = 10"
+        )
+        person.commit()
+    watcher.join(timeout=30)
+    [evaluation] = results
+    assert (evaluation.verdict, evaluation.failures, evaluation.action) == ("degraded", 2, "none")
+    assert "the flags changed while evaluating" in evaluation.note
+    assert flags_row(conn) == (True, 10) and watcher_audit(conn) == [] and sent == []
+    window(conn, clock.tick(), v2_failed=10)
+    assert watch(conn, clock, sent, auto_rollback=True).failures == 1  # bob's change restarted the count
