@@ -464,6 +464,8 @@ def run_watch(
                         _one_line(exc),
                         format_duration(timedelta(seconds=min(backoff.limit, interval))),
                     )
+                else:
+                    log.debug("rollout watch: attempt %d failed: %s", attempts, _one_line(exc))
                 sleep(backoff.delay(attempts, interval))
                 continue
             except OperationRefused as exc:
