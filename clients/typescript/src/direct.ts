@@ -116,7 +116,7 @@ export async function getRolloutStatus(options: { db?: Queryable; windowHours?: 
       "voice agent v2 flags: the voice_agent_v2_flags row is not visible to this role (grants and policies: docs/rollout.md)",
     );
   }
-  const cohorts = await db.query<Record<string, unknown>>(COHORTS, [`${windowHours} hours`]);
+  const cohorts = await db.query<Record<string, unknown>>(COHORTS, [null, `${windowHours} hours`]);
   const v1 = cohort(cohorts.rows.find((r) => r["cohort"] === "v1"));
   const v2 = cohort(cohorts.rows.find((r) => r["cohort"] === "v2"));
   return {

@@ -242,7 +242,7 @@ export class RpcPollSource implements SnapshotSource {
       if (error !== null) {
         const hint =
           error.code === "PGRST202" || error.code === "42883"
-            ? ` (install sql/objects/${SNAPSHOT_RPC}/v1.sql and grant EXECUTE on it to the API role)`
+            ? ` (run alembic upgrade head — revision 0012 installs it — or install sql/objects/${SNAPSHOT_RPC}/v1.sql, and grant EXECUTE on it to the API role)`
             : "";
         throw new Error(`rpc ${SNAPSHOT_RPC} failed: ${error.message}${hint}`);
       }

@@ -54,7 +54,8 @@ export const COHORTS = `SELECT cohort,
                status,
                latency_ms
           FROM voice_agent_calls
-         WHERE created_at >= now() - $1::interval) AS recent
+         WHERE created_at >= coalesce($1::timestamptz, now()) - $2::interval
+           AND ($1::timestamptz IS NULL OR created_at <= $1::timestamptz)) AS recent
  WHERE cohort IS NOT NULL
  GROUP BY cohort`;
 

@@ -70,13 +70,16 @@ test("the Supabase source polls rpc('voice_agent_v2_flag_snapshot') every TTL an
 
 test("the Supabase source without the snapshot function says what to install and serves v1", needsDatabase, async (t) => {
   const url = await freshDatabase(t);
+  // a database below revision 0012, which installs the function
+  const owner = await connect(t, url);
+  await owner.query("DROP FUNCTION voice_agent_v2_flag_snapshot()");
   const pgPool = pool(t, url, { max: 1 });
   const errors = [];
   const client = new VoiceAgentV2Flags({ supabase: restLikeRpc(pgPool), ttlMs: 200, startupTimeoutMs: 300, onError: (e) => errors.push(e) });
   defer(t, () => client.stop());
   assert.equal(await client.start(), false);
   assert.equal(client.isEnabled("tenant-1"), false);
-  assert.match(errors[0].message, /install sql\/objects\/voice_agent_v2_flag_snapshot\/v1\.sql/);
+  assert.match(errors[0].message, /alembic upgrade head .* install sql\/objects\/voice_agent_v2_flag_snapshot\/v1\.sql/);
 });
 
 test("getRolloutStatus reports flags, tenants in v2, overrides and the v1/v2 cohorts", needsDatabase, async (t) => {

@@ -11,8 +11,7 @@
 --   hold belong together. SECURITY INVOKER, search_path pinned, tables schema-qualified (as
 --   sql/flags/functions.sql, for the same reasons); EXECUTE revoked from PUBLIC — grant it to the
 --   application role with the SELECT grants and policies of docs/rollout.md ("Grants").
--- Inputs: none. Not yet installed by a revision (clients/typescript/README.md says how to install it by
---   hand until one does); the owning revision's downgrade drops it.
+-- Inputs: none. Installed by revision 0012_one_home_per_concept, whose downgrade drops it.
 -- Re-run: safe (CREATE OR REPLACE).
 
 CREATE OR REPLACE FUNCTION voice_agent_v2_flag_snapshot() RETURNS jsonb
