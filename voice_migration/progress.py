@@ -11,14 +11,13 @@ about terminals; :func:`make_reporter` picks how to show it:
 :func:`configure_logging` sets up the ``voice_migration`` loggers: level from
 ``--verbose`` / ``VOICE_MIGRATION_LOG`` (``debug``, ``info``, ``warning``, ``error``),
 text or one JSON object per line (``--log-format json``). Every line goes through
-:func:`voice_migration.infra.notify.scrub`, so no password reaches a log.
+:func:`voice_migration.infra.secrets.scrub`, so no password reaches a log.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -40,7 +39,8 @@ from rich.progress import (
 from rich.text import Text
 
 from voice_migration.infra.errors import ConfigurationError
-from voice_migration.infra.notify import scrub
+from voice_migration.infra.secrets import scrub
+from voice_migration.infra.settings import Environment
 
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
@@ -54,7 +54,7 @@ log = logging.getLogger(f"{_ROOT}.progress")
 
 def log_level(verbose: bool, environ: dict[str, str] | None = None) -> int:
     """``DEBUG`` with ``--verbose``, else the level named by ``VOICE_MIGRATION_LOG`` (default ``INFO``)."""
-    name = (os.environ if environ is None else environ).get("VOICE_MIGRATION_LOG", "info").strip().lower() or "info"
+    name = Environment.of(environ).text("VOICE_MIGRATION_LOG", "info").lower()
     if name not in _LEVELS:
         raise ConfigurationError(f"VOICE_MIGRATION_LOG={name!r} is not a log level: use debug, info, warning or error")
     return logging.DEBUG if verbose else _LEVELS[name]
