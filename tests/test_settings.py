@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from voice_migration.infra import events
 from voice_migration.infra.errors import ConfigurationError
 from voice_migration.infra.secrets import redact_url, scrub
 from voice_migration.infra.settings import VARIABLES, Environment, load_settings
@@ -155,3 +156,32 @@ def test_scrub_masks_urls_in_text_and_the_processes_known_secrets() -> None:
 
 def test_scrub_masks_the_password_of_a_url_the_caller_names() -> None:
     assert scrub("auth failed for s3cret", urls=["postgresql://db/v?password=s3cret"], env={}) == "auth failed for ***"
+
+
+# --- the core announces, the CLI delivers ---------------------------------------------------------------
+
+CORE = [p for p in (ROOT / "voice_migration").rglob("*.py") if "cli" not in p.relative_to(ROOT).parts]
+
+
+def test_no_core_module_sends_a_notification_or_prints() -> None:
+    offenders = {}
+    for path in CORE:
+        text = path.read_text()
+        hits = [name for name in ("send_notification(", "print(", "click.echo", "Console(") if name in text]
+        if path.name == "notify.py":  # the channels themselves
+            hits = [name for name in hits if name != "send_notification("]
+        if hits:
+            offenders[str(path.relative_to(ROOT))] = hits
+    assert offenders == {}
+
+
+def test_an_event_reaches_every_listener_and_a_failing_listener_fails_nothing() -> None:
+    heard: list[tuple[str, str]] = []
+
+    def broken(kind: str, message: str, details: object) -> None:
+        raise RuntimeError("smtp down")
+
+    with events.listening(broken), events.listening(lambda kind, message, details: heard.append((kind, message))):
+        events.emit("migration_completed", "done", {})
+    events.emit("migration_completed", "nobody hears this", {})
+    assert heard == [("migration_completed", "done")]

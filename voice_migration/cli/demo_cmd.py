@@ -14,10 +14,11 @@ from types import FrameType
 import click
 
 from voice_migration.cli.common import database_url_option, handle_errors
+from voice_migration.cli.output import setup_output
 from voice_migration.demo.run import Section, run_demo
 from voice_migration.demo.walk import DemoSizes
 from voice_migration.infra.settings import Environment
-from voice_migration.progress import ProgressReporter, setup_output
+from voice_migration.progress import ProgressReporter
 
 
 def print_section(section: Section) -> None:

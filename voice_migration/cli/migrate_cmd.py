@@ -13,6 +13,7 @@ import click
 
 from voice_migration.cli.common import database_url_option, handle_errors, settings_from
 from voice_migration.cli.confirm import confirm
+from voice_migration.cli.output import LOG_FORMATS, LogFormat, setup_output
 from voice_migration.infra.errors import CheckFailed, OperationRefused
 from voice_migration.migration.run import (
     DEFAULT_BATCH_SIZE,
@@ -23,7 +24,6 @@ from voice_migration.migration.run import (
     run_migration,
 )
 from voice_migration.migration.scope import parse_tenant_ids
-from voice_migration.progress import LOG_FORMATS, LogFormat, setup_output
 
 log = logging.getLogger(__name__)
 RESUME_HINT = "run the same command again to resume where it stopped"
