@@ -18,15 +18,12 @@ from voice_migration.cli.rollout_cmd import rollout_group
 from voice_migration.cli.seed_cmd import seed_command
 from voice_migration.cli.validate_cmd import validate_command
 from voice_migration.cli.watch_cmd import resume_command, watch_command
-from voice_migration.infra import events
-from voice_migration.infra.notify import send_notification
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="voice-migration")
 def main() -> None:
     """Move a multi-tenant voice-agent database from v1 to v2 with no downtime, then roll v2 out."""
-    events.subscribe(send_notification)  # the CLI, not the core, delivers events to Slack / e-mail
 
 
 main.add_command(seed_command)

@@ -16,6 +16,8 @@ import click
 import psycopg
 
 from voice_migration.infra.errors import EXIT_FAILED, EXIT_USAGE, VoiceMigrationError
+from voice_migration.infra.events import Listener
+from voice_migration.infra.notify import send_notification
 from voice_migration.infra.secrets import scrub
 from voice_migration.infra.settings import Settings, load_settings
 
@@ -78,6 +80,10 @@ def _describe(exc: psycopg.Error) -> str:
     if diag.message_hint:
         text += f" (hint: {diag.message_hint})"
     return " ".join(text.split())
+
+
+NOTIFY: Listener = send_notification
+"""Where the CLI delivers the events a command announces: the configured Slack / e-mail channels."""
 
 
 def settings_from(database_url: str | None) -> Settings:
