@@ -185,3 +185,8 @@ def test_an_event_reaches_every_listener_and_a_failing_listener_fails_nothing() 
         events.emit("migration_completed", "done", {})
     events.emit("migration_completed", "nobody hears this", {})
     assert heard == [("migration_completed", "done")]
+
+
+def test_the_readme_lists_every_variable() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert [name for name in VARIABLES if f"| `{name}` |" not in readme] == []
