@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
-import os
-
 from sqlalchemy import create_engine, pool
 
 from alembic import context
-from voice_migration.infra.settings import redact_url, sqlalchemy_url
+from voice_migration.infra.errors import ConfigurationError
+from voice_migration.infra.secrets import redact_url
+from voice_migration.infra.settings import Environment, sqlalchemy_url
 
 config = context.config
 
@@ -26,7 +26,9 @@ def _database_url() -> str | None:
     if from_cli:
         return str(from_cli)
     x_args = context.get_x_argument(as_dictionary=True)
-    return x_args.get("database_url") or os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    return (
+        x_args.get("database_url") or Environment.of().text("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    )
 
 
 def run_migrations_offline() -> None:
@@ -53,7 +55,7 @@ def run_migrations_online() -> None:
     url = _database_url()
     if not url:
         raise SystemExit("alembic: no database given: set DATABASE_URL or pass -x database_url=postgresql://...")
-    connect_timeout = int(os.environ.get("VOICE_MIGRATION_CONNECT_TIMEOUT", "10"))
+    connect_timeout = Environment.of().connect_timeout()
     engine = create_engine(
         sqlalchemy_url(url),
         poolclass=pool.NullPool,
@@ -72,7 +74,10 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+try:
+    if context.is_offline_mode():
+        run_migrations_offline()
+    else:
+        run_migrations_online()
+except ConfigurationError as exc:  # a bad setting (URL, timeout) is one line, not a traceback
+    raise SystemExit(f"alembic: {exc}") from None

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from voice_migration.cli.output import configure_logging, setup_output
 from voice_migration.infra.errors import ConfigurationError
-from voice_migration.progress import LogProgress, configure_logging, setup_output
+from voice_migration.progress import LogProgress
 
 
 @pytest.fixture(autouse=True)

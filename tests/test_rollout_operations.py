@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
 import psycopg
@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import add_calls, add_tenants
 from tests.helpers import wait_for_lock_waiters
 from voice_migration import flags
+from voice_migration.infra import events
 from voice_migration.infra.errors import OperationRefused, UsageError
 from voice_migration.rollout import changes as rollout
 from voice_migration.rollout.health import HealthPolicy
@@ -22,15 +23,15 @@ Conn = psycopg.Connection[tuple[object, ...]]
 
 
 @pytest.fixture()
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, object]]]:
-    """Every notification sent, instead of sending it."""
+def sent() -> Iterator[list[tuple[str, str, dict[str, object]]]]:
+    """Every event the core announced while the test ran (what the CLI would send to Slack / e-mail)."""
     captured: list[tuple[str, str, dict[str, object]]] = []
 
     def capture(kind: str, message: str, details: Mapping[str, object]) -> None:
         captured.append((kind, message, dict(details)))
 
-    monkeypatch.setattr("voice_migration.infra.notify.send_notification", capture)
-    return captured
+    with events.listening(capture):
+        yield captured
 
 
 def audit(conn: Conn) -> list[tuple[object, ...]]:

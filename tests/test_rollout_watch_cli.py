@@ -17,8 +17,7 @@ import psycopg
 import pytest
 
 from tests.conftest import add_calls, add_tenants
-from tests.helpers import run_cli
-from tests.reliability.support import cli_env
+from tests.helpers import cli_env, run_cli
 
 GATE = ["--window", "10m", "--min-calls", "50"]
 

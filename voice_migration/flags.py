@@ -16,13 +16,11 @@ the database and notified; see ``voice_migration.rollout.state``.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from voice_migration.infra.errors import ConfigurationError
-from voice_migration.infra.settings import Settings, load_settings
+from voice_migration.infra.settings import Environment, Settings, load_settings
 from voice_migration.rollout.cache import DEFAULT_TTL_SECONDS, CachedFlagCheck, FlagSnapshot, bucket
 from voice_migration.rollout.health import CohortStats, cohort_stats
 from voice_migration.rollout.state import (
@@ -123,16 +121,7 @@ def close_cached_check() -> None:
 
 def cache_ttl_from_env(environ: dict[str, str] | None = None) -> float:
     """``VOICE_MIGRATION_FLAG_CACHE_TTL`` in seconds (default 30); raise on a non-positive number."""
-    text = (os.environ if environ is None else environ).get(CACHE_TTL_ENV, "").strip()
-    if not text:
-        return DEFAULT_TTL_SECONDS
-    try:
-        ttl = float(text)
-    except ValueError:
-        ttl = 0.0
-    if not ttl > 0:
-        raise ConfigurationError(f"{CACHE_TTL_ENV}={text!r} is not a positive number of seconds; use e.g. 30")
-    return ttl
+    return Environment.of(environ).positive_number(CACHE_TTL_ENV, DEFAULT_TTL_SECONDS)
 
 
 def _default_cached_check() -> CachedFlagCheck:

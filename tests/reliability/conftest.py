@@ -1,10 +1,10 @@
 """Fixtures of the reliability suite: seeded databases cloned from session templates, and the reference end state.
 
-* ``seeded_url``     — the messy v1 corpus (``support.SPEC``) at the v1 baseline, with the test-only
-                       slow-batch trigger (``support.SLOW_BATCHES_SQL``, inert unless a session asks);
+* ``seeded_url``     — the messy v1 corpus (``helpers.SPEC``) at the v1 baseline, with the test-only
+                       slow-batch trigger (``helpers.SLOW_BATCHES_SQL``, inert unless a session asks);
 * ``staged_url``     — the same data at Alembic head with the backfill not run yet (what a deploy
                        pipeline leaves: ``alembic upgrade head -x skip_backfill=true``);
-* ``reference_state``— :func:`support.end_state` of an uninterrupted ``migrate`` of that corpus.
+* ``reference_state``— :func:`helpers.end_state` of an uninterrupted ``migrate`` of that corpus.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import pytest
 
 from alembic import command
 from tests.conftest import TEMPLATE_V1
-from tests.helpers import Server, fresh_database, mark_template
-from tests.reliability.support import BATCH_SIZE, SLOW_BATCHES_SQL, SPEC, invoke, url_state
+from tests.helpers import BATCH_SIZE, SLOW_BATCHES_SQL, SPEC, Server, fresh_database, invoke, mark_template, url_state
 from voice_migration.demo.seed import seed_v1
 from voice_migration.migration import revisions
 

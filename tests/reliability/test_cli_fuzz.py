@@ -4,7 +4,7 @@ Whatever the input: exit 0, 1 or 2; on failure exactly one error line; never a t
 password of a fuzzed URL (libpq quotes the bad part of a URL in its errors: it is masked); and no
 input ever becomes part of an SQL text (every statement the CLI sends is recorded, and no hostile
 input may appear in one: values travel as parameters, identifiers only after validation).
-The CLI runs in this process (``support.invoke``) against a real database; examples are derived
+The CLI runs in this process (``helpers.invoke``) against a real database; examples are derived
 from a fixed seed, so a failure reproduces.
 """
 
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import conninfo, sql
 
-from tests.reliability.support import error_lines, invoke, scalar
+from tests.helpers import error_lines, invoke, scalar
 
 pytestmark = pytest.mark.reliability
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
-from tests.reliability.support import (
+from tests.helpers import (
     BATCH_SIZE,
     ForkedCli,
     error_lines,

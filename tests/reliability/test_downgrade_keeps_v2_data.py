@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from tests.conftest import settings_for
-from tests.reliability.support import BATCH_SIZE, counts, invoke
+from tests.helpers import BATCH_SIZE, counts, invoke
 from voice_migration.migration import revisions
 
 pytestmark = pytest.mark.reliability

@@ -12,8 +12,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.helpers import v1_checksums
-from tests.reliability.support import BATCH_SIZE, counts, invoke, scalar
+from tests.helpers import BATCH_SIZE, counts, invoke, scalar, v1_checksums
 
 pytestmark = pytest.mark.reliability
 

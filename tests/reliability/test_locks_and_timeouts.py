@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from click.testing import Result
 
-from tests.reliability.support import BATCH_SIZE, error_lines, invoke, scalar, url_state
+from tests.helpers import BATCH_SIZE, error_lines, invoke, scalar, url_state
 from voice_migration.migration import revisions
 
 pytestmark = pytest.mark.reliability

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg import conninfo, sql
 
-from tests.reliability.support import BATCH_SIZE, error_lines, invoke, scalar
+from tests.helpers import BATCH_SIZE, error_lines, invoke, scalar
 from voice_migration.infra.resources import read_sql
 
 pytestmark = pytest.mark.reliability

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.support import invoke, scalar
+from tests.helpers import invoke, scalar
 from tests.test_notify_channels import Inbox, webhook  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.reliability

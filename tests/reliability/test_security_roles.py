@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.reliability.support import BATCH_SIZE, invoke
+from tests.helpers import BATCH_SIZE, invoke
 
 pytestmark = pytest.mark.reliability
 

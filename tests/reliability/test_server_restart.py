@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from tests.reliability.support import (
+from tests.helpers import (
     BATCH_SIZE,
     SLOW_BATCHES_SQL,
     SPEC,

@@ -5,8 +5,8 @@ batch writes one), plus a delay: 0 (a batch boundary: the line is written right 
 or 10-80 ms (inside the next batch: at that moment the test-only slow-batch trigger is switched on,
 which keeps each batch's transaction open for 100 ms). Each kill hits a fresh copy of the messy
 corpus; the re-run is the same command, run to the end; its end state is compared with the
-reference (``support.end_state``). The killed ``migrate`` is forked from the test process
-(``support.fork_cli``): the CLI's own ``main`` in a separate process, killed with SIGKILL.
+reference (``helpers.end_state``). The killed ``migrate`` is forked from the test process
+(``helpers.fork_cli``): the CLI's own ``main`` in a separate process, killed with SIGKILL.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from tests.reliability.support import (
+from tests.helpers import (
     BATCH_SIZE,
     Counts,
     counts,

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from tests.conftest import add_calls, add_tenants
-from tests.reliability.support import pg_ctl
+from tests.helpers import pg_ctl
 from voice_migration import flags
 from voice_migration.infra.db import connect
 from voice_migration.infra.embedded import EphemeralPostgres

@@ -10,18 +10,14 @@ from datetime import timedelta
 
 import click
 
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration import command
+from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
 from voice_migration.cli.confirm import confirm, confirm_by_typing
-from voice_migration.infra.db import connect
 from voice_migration.migration.backup import (
     BackupInfo,
-    create_backup,
-    drop_backup,
-    get_backup,
-    list_backups,
     validate_backup_id,
 )
-from voice_migration.migration.restore import RestorePlan, RestoreResult, TableRestore, plan_restore, restore_backup
+from voice_migration.migration.restore import RestorePlan, RestoreResult, TableRestore
 from voice_migration.migration.scope import parse_tenant_ids
 
 
@@ -55,8 +51,7 @@ def describe_backup(info: BackupInfo) -> str:
 
 def print_backup_list(database_url: str | None) -> None:
     """Print every backup, newest first (``backups list`` and ``rollback --list-backups``)."""
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        backups = list_backups(conn)
+    backups = command.backups_list(settings_from(database_url))
     click.echo("Available Backups\n=================")
     if not backups:
         click.echo("(none yet: `voice-migration backups create` makes one, and `migrate` makes one first)")
@@ -114,11 +109,12 @@ def restore_from_cli(database_url: str | None, backup_id: str, yes: bool) -> Non
     A malformed id is refused before connecting. With no TTY and no ``--yes`` it refuses (exit 1).
     """
     validate_backup_id(backup_id)
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        _print_plan(plan_restore(conn, backup_id))
+
+    def show_and_confirm(plan: RestorePlan) -> None:
+        _print_plan(plan)
         confirm_by_typing(f"restore {backup_id} (destructive)", backup_id, yes=yes)
-        result = restore_backup(conn, backup_id)
-    _print_result(result)
+
+    _print_result(command.restore(settings_from(database_url), backup_id, confirm=show_and_confirm, notify=NOTIFY))
 
 
 @click.group("backups")
@@ -141,8 +137,7 @@ def list_command(database_url: str | None) -> None:
 def create_command(tenant_ids: str | None, database_url: str | None) -> None:
     """Copy tenants, configs, calls (and metrics) into a new backup_YYYYMMDD_HHMMSS."""
     scope = parse_tenant_ids(tenant_ids)
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        info = create_backup(conn, scope)
+    info = command.backups_create(settings_from(database_url), scope)
     click.echo(f"created {describe_backup(info)}")
 
 
@@ -155,8 +150,10 @@ def create_command(tenant_ids: str | None, database_url: str | None) -> None:
 def drop_command(backup_id: str, force: bool, yes: bool, database_url: str | None) -> None:
     """Drop a backup's tables and manifest row to free space (asks first)."""
     validate_backup_id(backup_id)
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        click.echo(f"Drop {describe_backup(get_backup(conn, backup_id))}")
+
+    def show_and_confirm(info: BackupInfo) -> None:
+        click.echo(f"Drop {describe_backup(info)}")
         confirm(f"drop backup {backup_id}", yes=yes)
-        result = drop_backup(conn, backup_id, force=force)
+
+    result = command.backups_drop(settings_from(database_url), backup_id, force=force, confirm=show_and_confirm)
     click.echo(f"dropped {result.backup_id}, freed {human_size(result.size_bytes)}")

@@ -16,7 +16,10 @@ import click
 import psycopg
 
 from voice_migration.infra.errors import EXIT_FAILED, EXIT_USAGE, VoiceMigrationError
-from voice_migration.infra.settings import Settings, load_settings, redact_url
+from voice_migration.infra.events import Listener
+from voice_migration.infra.notify import send_notification
+from voice_migration.infra.secrets import scrub
+from voice_migration.infra.settings import Settings, load_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -54,14 +57,14 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except psycopg.OperationalError as exc:
             detail = _describe(exc)
             fail(
-                f"lost the database connection ({_scrub(detail, url)}); "
+                f"lost the database connection ({scrub(detail, urls=[url if isinstance(url, str) else None])}); "
                 "check the server and re-run the command, it resumes where it stopped",
                 EXIT_USAGE,
             )
         except psycopg.Error as exc:
             detail = _describe(exc)
             fail(
-                f"the database refused a statement ({_scrub(detail, url)}); "
+                f"the database refused a statement ({scrub(detail, urls=[url if isinstance(url, str) else None])}); "
                 "nothing half-done was committed; run `voice-migration validate` and report this line",
                 EXIT_FAILED,
             )
@@ -79,14 +82,8 @@ def _describe(exc: psycopg.Error) -> str:
     return " ".join(text.split())
 
 
-def _scrub(text: str, url: object) -> str:
-    if isinstance(url, str) and url:
-        redacted = redact_url(url)
-        if redacted != url:
-            password = url.split("://", 1)[-1].split("@", 1)[0].partition(":")[2]
-            if password:
-                text = text.replace(password, "***")
-    return text
+NOTIFY: Listener = send_notification
+"""Where the CLI delivers the events a command announces: the configured Slack / e-mail channels."""
 
 
 def settings_from(database_url: str | None) -> Settings:

@@ -11,8 +11,10 @@ from types import FrameType
 
 import click
 
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration import command
+from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
 from voice_migration.cli.confirm import confirm
+from voice_migration.cli.output import LOG_FORMATS, LogFormat, setup_output
 from voice_migration.infra.errors import CheckFailed, OperationRefused
 from voice_migration.migration.run import (
     DEFAULT_BATCH_SIZE,
@@ -20,10 +22,8 @@ from voice_migration.migration.run import (
     MigrationOptions,
     MigrationPlan,
     MigrationResult,
-    run_migration,
 )
 from voice_migration.migration.scope import parse_tenant_ids
-from voice_migration.progress import LOG_FORMATS, LogFormat, setup_output
 
 log = logging.getLogger(__name__)
 RESUME_HINT = "run the same command again to resume where it stopped"
@@ -178,7 +178,9 @@ def migrate_command(
 
     flag = StopFlag()
     with stop_on_ctrl_c(flag):
-        result = run_migration(settings, options, reporter=reporter, should_stop=flag, confirm=confirm_plan)
+        result = command.migrate(
+            settings, options, confirm=confirm_plan, progress=reporter, should_stop=flag, notify=NOTIFY
+        )
     click.echo(render_summary(result))
     if result.interrupted:
         raise OperationRefused(f"migrate was stopped by the operator after the current batch; {RESUME_HINT}")

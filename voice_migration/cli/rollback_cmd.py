@@ -11,9 +11,9 @@ import os
 
 import click
 
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration import command
+from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
 from voice_migration.cli.rollout_cmd import OPERATOR_ENV, describe_flag_change, describe_override_change
-from voice_migration.infra.db import connect
 from voice_migration.infra.errors import UsageError
 from voice_migration.rollout import changes as rollout
 
@@ -107,13 +107,19 @@ def rollback_command(
     if level == "total":
         rollout.require_reason(reason)
     who = by or login_name()
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        if tenant_id is not None:
-            click.echo(describe_override_change(rollout.rollback_tenant(conn, tenant_id, who, reason=reason)))
-        elif target_percentage is not None:
-            click.echo(describe_flag_change(rollout.rollback_partial(conn, target_percentage, who, reason=reason)))
-        else:
-            click.echo(describe_flag_change(rollout.rollback_total(conn, reason or "", who)))
+    settings = settings_from(database_url)
+    if tenant_id is not None:
+        click.echo(
+            describe_override_change(command.rollback_tenant(settings, tenant_id, who, reason=reason, notify=NOTIFY))
+        )
+    elif target_percentage is not None:
+        click.echo(
+            describe_flag_change(
+                command.rollback_partial(settings, target_percentage, who, reason=reason, notify=NOTIFY)
+            )
+        )
+    else:
+        click.echo(describe_flag_change(command.rollback_total(settings, reason or "", who, notify=NOTIFY)))
 
 
 def login_name() -> str:

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import ParamSpec, Protocol, TypeVar
 
 import click
 
-from voice_migration import flags
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
-from voice_migration.infra.db import connect
+from voice_migration import command, flags
+from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
 from voice_migration.infra.errors import OperationRefused
-from voice_migration.rollout import changes as rollout
-from voice_migration.rollout.changes import AuditEntry
+from voice_migration.infra.events import Listener
+from voice_migration.infra.settings import Settings
 from voice_migration.rollout.health import HealthPolicy, format_duration
 from voice_migration.rollout.plan import DEFAULT_PLAN_TEXT, PLAN_ENV, RolloutPlan
-from voice_migration.rollout.state import Conn, FlagChange, OverrideChange
-from voice_migration.rollout.watch import RecordedEvaluation, watch_history
+from voice_migration.rollout.state import FlagChange, OverrideChange
+from voice_migration.rollout.watch import RecordedEvaluation
 
 OPERATOR_ENV = "VOICE_MIGRATION_OPERATOR"
 P = ParamSpec("P")
@@ -49,8 +47,7 @@ def rollout_group() -> None:
 @handle_errors
 def status_command(output_format: str, database_url: str | None) -> None:
     """Show the flags, tenants in v2, and v1 vs v2 calls, error rate and p95 latency of the last 24 h."""
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        status = flags.get_rollout_status(conn)
+    status = command.rollout_status(settings_from(database_url))
     if output_format == "json":
         click.echo(json.dumps(status.as_dict(), indent=2))
         return
@@ -86,13 +83,14 @@ def render_status(status: flags.RolloutStatus) -> str:
 @handle_errors
 def set_percentage_command(percentage: int, by: str, reason: str | None, database_url: str | None) -> None:
     """Set the rollout PERCENTAGE (0-100) and turn the master switch on."""
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        change = flags.update_rollout_percentage(conn, percentage, by, reason=reason)
+    change = command.set_percentage(settings_from(database_url), percentage, by, reason=reason, notify=NOTIFY)
     click.echo(describe_flag_change(change))
 
 
 class _OverrideCommand(Protocol):
-    def __call__(self, conn: Conn, tenant_id: str, updated_by: str, *, reason: str | None = None) -> OverrideChange: ...
+    def __call__(
+        self, settings: Settings, tenant_id: str, by: str, *, reason: str | None = None, notify: Listener | None = None
+    ) -> OverrideChange: ...
 
 
 def _add_tenant_command(name: str, change_override: _OverrideCommand, summary: str) -> None:
@@ -105,18 +103,15 @@ def _add_tenant_command(name: str, change_override: _OverrideCommand, summary: s
     @database_url_option
     @handle_errors
     def command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
-        with connect(settings_from(database_url), autocommit=True) as conn:
-            change = change_override(conn, tenant_id, by, reason=reason)
+        change = change_override(settings_from(database_url), tenant_id, by, reason=reason, notify=NOTIFY)
         click.echo(describe_override_change(change))
 
 
 _add_tenant_command(
-    "enable-tenant", flags.enable_tenant_for_v2, "Force TENANT_ID into v2 whatever its bucket (the switch still wins)."
+    "enable-tenant", command.enable_tenant, "Force TENANT_ID into v2 whatever its bucket (the switch still wins)."
 )
-_add_tenant_command("disable-tenant", flags.disable_tenant_for_v2, "Keep TENANT_ID on v1 whatever its bucket.")
-_add_tenant_command(
-    "clear-tenant", flags.clear_tenant_override, "Remove TENANT_ID's override; its bucket decides again."
-)
+_add_tenant_command("disable-tenant", command.disable_tenant, "Keep TENANT_ID on v1 whatever its bucket.")
+_add_tenant_command("clear-tenant", command.clear_tenant, "Remove TENANT_ID's override; its bucket decides again.")
 
 
 @rollout_group.command("history")
@@ -127,18 +122,13 @@ _add_tenant_command(
 @handle_errors
 def history_command(limit: int, tenant_id: str | None, output_format: str, database_url: str | None) -> None:
     """Show the audit trail of flag changes and the rollout watcher's evaluations (E...), newest first."""
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        entries = rollout.rollout_history(conn, limit=limit, tenant_id=tenant_id)
-        evaluations = [] if tenant_id else watch_history(conn, limit=limit)
-    timeline: list[tuple[datetime, AuditEntry | RecordedEvaluation]] = [(e.changed_at, e) for e in entries]
-    timeline += [(e.evaluated_at, e) for e in evaluations]
-    timeline = sorted(timeline, key=lambda item: item[0], reverse=True)[:limit]
+    timeline = command.rollout_history(settings_from(database_url), limit=limit, tenant_id=tenant_id)
     if output_format == "json":
-        click.echo(json.dumps([item.as_dict() for _, item in timeline], indent=2))
+        click.echo(json.dumps([item.as_dict() for item in timeline], indent=2))
         return
     if not timeline:
         click.echo("no flag changes recorded")
-    for _, entry in timeline:
+    for entry in timeline:
         if isinstance(entry, RecordedEvaluation):
             click.echo(entry.describe())
             continue
@@ -231,8 +221,9 @@ def advance_command(
 ) -> None:
     """Move to the next step of the plan when the health gate passes; exit 1 when it refuses."""
     rollout_plan, policy = gate_from_options(plan, window, max_error_rate_increase, max_p95_increase, min_calls)
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        result = rollout.advance(conn, by, plan=rollout_plan, policy=policy, force=force, reason=reason)
+    result = command.advance(
+        settings_from(database_url), by, plan=rollout_plan, policy=policy, force=force, reason=reason, notify=NOTIFY
+    )
     click.echo(f"Plan: {rollout_plan.describe()}")
     if result.to_percentage is None and result.refusal is None:
         click.echo(f"Already at {result.from_percentage} %, the last step of the plan: nothing to advance.")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from voice_migration import command
 from voice_migration.cli.common import database_url_option, handle_errors, settings_from
-from voice_migration.demo.seed import SeedSpec, seed_v1
-from voice_migration.infra.db import connect
+from voice_migration.demo.seed import SeedSpec
 
 
 @click.command("seed")
@@ -23,8 +23,7 @@ def seed_command(
     """Fill an empty v1 database with generated, deterministic data (set-based SQL)."""
     spec = SeedSpec(tenants=tenants, configs=configs, calls=calls, messy=messy, seed=seed_value)
     settings = settings_from(database_url)
-    with connect(settings) as conn:
-        result = seed_v1(conn, spec)
+    result = command.seed(settings, spec)
     click.echo(
         f"seeded {result.tenants:,} tenants, {result.configs:,} configs, {result.calls:,} calls "
         f"in {result.seconds:.1f} s into {settings.redacted_url}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from voice_migration import command
 from voice_migration.cli.common import database_url_option, handle_errors, settings_from
-from voice_migration.infra.db import connect
 from voice_migration.infra.errors import CheckFailed, UsageError
 from voice_migration.migration import validation
 from voice_migration.migration.scope import parse_tenant_ids
@@ -34,15 +34,9 @@ def validate_command(
         raise UsageError("--fix repairs v2 data and cannot be combined with --preflight; drop one of them")
     scope = parse_tenant_ids(tenant_ids)
     names = list(checks) or None
-    fixes = None
-    with connect(settings_from(database_url)) as conn:
-        if apply_fix:
-            fixes = validation.fix(conn, scope, checks=names)
-            report = fixes.validation
-        elif preflight:
-            report = validation.run_preflight(conn, scope, checks=names)
-        else:
-            report = validation.run_validation(conn, checks=names, tenant_ids=scope)
+    report, fixes = command.validate(
+        settings_from(database_url), tenant_ids=scope, checks=names, preflight=preflight, apply_fix=apply_fix
+    )
     render = validation.render_json if output_format == "json" else validation.render_text
     click.echo(render(report, fixes))
     if not report.ok:

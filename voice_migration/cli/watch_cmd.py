@@ -16,20 +16,17 @@ from types import FrameType
 
 import click
 
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration import command
+from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
+from voice_migration.cli.output import LOG_FORMATS, LogFormat, configure_logging
 from voice_migration.cli.rollout_cmd import by_option, format_option, gate_from_options, gate_options, reason_option
-from voice_migration.infra.db import connect
 from voice_migration.infra.errors import UsageError
-from voice_migration.progress import LOG_FORMATS, LogFormat, configure_logging
 from voice_migration.rollout.health import parse_duration
 from voice_migration.rollout.watch import (
     DEFAULT_CONSECUTIVE,
     WATCH_ACTOR,
     Evaluation,
     WatchConfig,
-    evaluate_once,
-    resume,
-    run_watch,
 )
 
 
@@ -96,19 +93,7 @@ def watch_command(
             click.echo(evaluation.describe())
 
     if once:
-        with connect(settings, autocommit=True) as conn:
-            show(
-                evaluate_once(
-                    conn,
-                    auto_rollback=auto_rollback,
-                    auto_advance=auto_advance,
-                    consecutive=consecutive,
-                    by=by,
-                    plan=rollout_plan,
-                    policy=policy,
-                    interval=every,
-                )
-            )
+        command.watch(settings, config, on_evaluation=show, once=True, notify=NOTIFY)
         return
     stop = threading.Event()
 
@@ -120,13 +105,7 @@ def watch_command(
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        run_watch(
-            lambda: connect(settings, autocommit=True),
-            config,
-            on_evaluation=show,
-            sleep=wait,
-            should_stop=stop.is_set,
-        )
+        command.watch(settings, config, on_evaluation=show, sleep=wait, should_stop=stop.is_set, notify=NOTIFY)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -139,8 +118,7 @@ def watch_command(
 @handle_errors
 def resume_command(by: str, reason: str | None, database_url: str | None) -> None:
     """Lift the watcher's pause after its automatic rollback; it evaluates and acts again."""
-    with connect(settings_from(database_url), autocommit=True) as conn:
-        pause = resume(conn, by, reason=reason)
+    pause = command.resume(settings_from(database_url), by, reason=reason)
     if pause is None:
         click.echo("the rollout watcher was not paused: nothing to resume")
         return

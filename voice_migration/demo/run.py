@@ -31,7 +31,8 @@ import psycopg
 from voice_migration.demo.walk import DEFAULT_SIZES, STEP_TITLES, DemoSizes, ProgressFactory, QuietProgress, Walk
 from voice_migration.infra.embedded import SERVER_USER, EphemeralPostgres
 from voice_migration.infra.errors import OperationRefused
-from voice_migration.infra.settings import Settings, load_settings, redact_url
+from voice_migration.infra.secrets import redact_url
+from voice_migration.infra.settings import Settings, load_settings
 
 # Notification channels (voice_migration.infra.notify) the demo switches off: a throwaway rollback must not page anyone.
 NOTIFICATION_ENV = ("SLACK_WEBHOOK_URL", "SMTP_HOST", "MIGRATION_ADMIN_EMAIL")

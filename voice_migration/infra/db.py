@@ -6,25 +6,14 @@ same ``lock_timeout``, ``statement_timeout`` and ``application_name``.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import psycopg
 from psycopg import sql
 
 from voice_migration.infra.errors import ConnectionFailed
+from voice_migration.infra.secrets import scrub
 from voice_migration.infra.settings import Settings, libpq_url
 
 APPLICATION_NAME = "voice-migration"
-
-
-def _reason(exc: BaseException, settings: Settings) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    # libpq does not echo passwords, but make sure nothing secret slips through.
-    try:
-        password = urlsplit(settings.database_url).password
-    except ValueError:
-        password = None
-    return text.replace(password, "***") if password else text
 
 
 def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connection[tuple[object, ...]]:
@@ -37,8 +26,9 @@ def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connecti
             autocommit=autocommit,
         )
     except psycopg.Error as exc:
+        reason = scrub(" ".join(str(exc).split()) or type(exc).__name__, urls=[settings.database_url])
         raise ConnectionFailed(
-            f"cannot connect to {settings.redacted_url}: {_reason(exc, settings)}; "
+            f"cannot connect to {settings.redacted_url}: {reason}; "
             "check DATABASE_URL and that the server is running and reachable"
         ) from exc
     apply_timeouts(conn, settings)

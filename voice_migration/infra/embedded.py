@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from voice_migration.infra.errors import EmbeddedServerError
+from voice_migration.infra.settings import Environment
 
 SERVER_USER = "postgres"
 _SYSTEM_USER = "postgres"
@@ -46,7 +47,7 @@ _SERVER_SETTINGS: tuple[tuple[str, str], ...] = (
 def find_server_bindir() -> Path | None:
     """Return a directory holding ``initdb``, ``pg_ctl`` and ``postgres``, or None."""
     candidates: list[Path] = []
-    explicit = os.environ.get("VOICE_MIGRATION_PG_BINDIR")
+    explicit = Environment.of().text("VOICE_MIGRATION_PG_BINDIR")
     if explicit:
         candidates.append(Path(explicit))
     candidates.extend(

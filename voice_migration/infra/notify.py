@@ -14,10 +14,8 @@ logged as a warning and swallowed, each channel waits at most
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import re
 import smtplib
 import socket
@@ -26,27 +24,13 @@ from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
-from voice_migration.infra.settings import redact_url
+from voice_migration.infra.secrets import redact_url, scrub
+from voice_migration.infra.settings import Environment
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 5.0
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
 _SECRET_KEY = re.compile(r"password|passwd|secret|token", re.IGNORECASE)
-
-
-def scrub(text: str) -> str:
-    """Mask every ``user:password@`` in URLs and the ``DATABASE_URL`` / ``SMTP_PASSWORD`` values in ``text``."""
-    text = _URL_PASSWORD.sub(r"\g<scheme>:***@", text)
-    secrets = [os.environ.get("SMTP_PASSWORD") or ""]
-    database_url = os.environ.get("DATABASE_URL")
-    if database_url:
-        with contextlib.suppress(ValueError):
-            secrets.append(urlsplit(database_url).password or "")
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def render(kind: str, message: str, details: Mapping[str, object]) -> str:
@@ -69,13 +53,14 @@ def send_notification(kind: str, message: str, details: Mapping[str, object]) ->
     except Exception as exc:  # a detail whose str() fails must not fail the caller
         log.warning("notification %s not sent: cannot render it (%s)", kind, type(exc).__name__)
         return
-    webhook = os.environ.get("SLACK_WEBHOOK_URL", "").strip()
+    environment = Environment.of()
+    webhook = environment.text("SLACK_WEBHOOK_URL")
     if webhook:
         _guarded("Slack", kind, lambda: _post_slack(webhook, text))
-    smtp_host = os.environ.get("SMTP_HOST", "").strip()
-    recipient = os.environ.get("MIGRATION_ADMIN_EMAIL", "").strip()
+    smtp_host = environment.text("SMTP_HOST")
+    recipient = environment.text("MIGRATION_ADMIN_EMAIL")
     if smtp_host and recipient:
-        _guarded("e-mail", kind, lambda: _send_email(smtp_host, recipient, kind, text))
+        _guarded("e-mail", kind, lambda: _send_email(environment, smtp_host, recipient, kind, text))
     elif smtp_host or recipient:
         log.debug("e-mail notification skipped: it needs both SMTP_HOST and MIGRATION_ADMIN_EMAIL")
 
@@ -107,21 +92,21 @@ def _post_slack(url: str, text: str) -> None:
         response.read()
 
 
-def _send_email(host: str, recipient: str, kind: str, text: str) -> None:
-    port_text = os.environ.get("SMTP_PORT", "25").strip() or "25"
+def _send_email(environment: Environment, host: str, recipient: str, kind: str, text: str) -> None:
+    port_text = environment.text("SMTP_PORT", "25")
     if not port_text.isdigit():
         raise ValueError(f"SMTP_PORT={port_text!r} is not a port number")
     email = EmailMessage()
     email["Subject"] = f"[voice-migration] {kind}"
-    email["From"] = os.environ.get("SMTP_FROM") or f"voice-migration@{socket.getfqdn()}"
+    email["From"] = environment.text("SMTP_FROM") or f"voice-migration@{socket.getfqdn()}"
     email["To"] = recipient
     email.set_content(text)
     with smtplib.SMTP(host, int(port_text), timeout=TIMEOUT_SECONDS) as smtp:
         smtp.ehlo()
-        user = os.environ.get("SMTP_USER")
+        user = environment.text("SMTP_USER")
         if smtp.has_extn("starttls"):
             smtp.starttls()
             smtp.ehlo()
         if user:
-            smtp.login(user, os.environ.get("SMTP_PASSWORD", ""))
+            smtp.login(user, environment.values.get("SMTP_PASSWORD", ""))
         smtp.send_message(email)

@@ -1,16 +1,23 @@
-"""Connection settings and timeouts, read from options and the environment (DESIGN.md section 1).
+"""Settings: every environment variable voice-migration reads, and the connection settings built from them.
 
-``DATABASE_URL`` (or ``--database-url``) names the database; the password in it is
-never printed: use :func:`redact_url` for anything shown to a person.
+This is the only module that reads ``os.environ`` for configuration (the CLI, the library, ``alembic/env.py``
+and the revisions all ask :class:`Environment`; ``tests/test_settings.py`` enforces it). Each variable is
+listed once in :data:`VARIABLES` with what it does; a bad value is refused with one line naming the
+variable and a valid example (:class:`~voice_migration.infra.errors.ConfigurationError`).
+
+``DATABASE_URL`` (or ``--database-url``) names the database; the password in it is never printed:
+:func:`voice_migration.infra.secrets.redact_url` masks anything shown to a person.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from voice_migration.infra.errors import ConfigurationError
+from voice_migration.infra.secrets import redact_url
 
 DEFAULT_LOCK_TIMEOUT = "2s"
 DEFAULT_STATEMENT_TIMEOUT = "0"  # 0 = no limit; batches are small, see backfill
@@ -25,30 +32,6 @@ _SCHEMES = {
     "postgresql+psycopg2cffi",
     "postgresql+asyncpg",
 }
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***`` (safe to print or log).
-
-    Plain string work, no URL parser: a URL malformed enough to be refused (and shown in the refusal)
-    must be masked too. The password is what sits between ``user:`` and the last ``@`` before the
-    path, and any ``password=`` query parameter (libpq takes both).
-    """
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, tail = rest.partition("/")
-    if "@" in authority:
-        userinfo, _, host = authority.rpartition("@")
-        user, colon, _ = userinfo.partition(":")
-        if colon:
-            authority = f"{user}:***@{host}"
-    path, question, query = tail.partition("?")
-    if question:
-        query = "&".join(
-            "password=***" if item.partition("=")[0].lower() == "password" else item for item in query.split("&")
-        )
-    return f"{scheme}{sep}{authority}{slash}{path}{question}{query}"
 
 
 def libpq_url(url: str) -> str:
@@ -90,29 +73,109 @@ class Settings:
         return redact_url(self.database_url)
 
 
-def load_settings(database_url: str | None = None, env: dict[str, str] | None = None) -> Settings:
+def load_settings(database_url: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from an explicit URL or ``DATABASE_URL``, and the ``VOICE_MIGRATION_*`` timeouts."""
-    environ = os.environ if env is None else env
-    url = database_url or environ.get("DATABASE_URL")
+    environ = Environment.of(env)
+    url = database_url or environ.text("DATABASE_URL")
     if not url:
         raise ConfigurationError(
             "no database given: DATABASE_URL is not set; "
             "set it or pass --database-url postgresql://user@host:5432/dbname"
         )
     libpq_url(url)  # validate the scheme early, with a clear message
-    connect = environ.get("VOICE_MIGRATION_CONNECT_TIMEOUT", str(DEFAULT_CONNECT_TIMEOUT)).strip()
-    if not connect.isdigit() or int(connect) <= 0:
-        raise ConfigurationError(
-            f"VOICE_MIGRATION_CONNECT_TIMEOUT={connect!r} is not a positive whole number of seconds"
-        )
     return Settings(
         database_url=url,
-        lock_timeout=validate_duration(
-            "VOICE_MIGRATION_LOCK_TIMEOUT", environ.get("VOICE_MIGRATION_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)
-        ),
-        statement_timeout=validate_duration(
-            "VOICE_MIGRATION_STATEMENT_TIMEOUT",
-            environ.get("VOICE_MIGRATION_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT),
-        ),
-        connect_timeout=int(connect),
+        lock_timeout=environ.lock_timeout(),
+        statement_timeout=environ.statement_timeout(),
+        connect_timeout=environ.connect_timeout(),
     )
+
+
+#: Every environment variable voice-migration reads, with what it does (README "Configuration" lists them too).
+VARIABLES: dict[str, str] = {
+    "DATABASE_URL": "the database to work on (postgresql://user:password@host:port/dbname)",
+    "VOICE_MIGRATION_LOCK_TIMEOUT": f"how long a statement may wait for a lock (default {DEFAULT_LOCK_TIMEOUT})",
+    "VOICE_MIGRATION_STATEMENT_TIMEOUT": "longest single statement (default 0 = no limit)",
+    "VOICE_MIGRATION_CONNECT_TIMEOUT": f"seconds to wait for a connection (default {DEFAULT_CONNECT_TIMEOUT})",
+    "VOICE_MIGRATION_LOG": "log level: debug, info, warning or error (default info)",
+    "VOICE_MIGRATION_FLAG_CACHE_TTL": "seconds the cached flag check trusts its snapshot (default 30)",
+    "VOICE_MIGRATION_OPERATOR": "who is recorded as the actor when --by is not given (default: the login name)",
+    "VOICE_MIGRATION_ROLLOUT_PLAN": "rollout steps PERCENT[:HOLD],... (default the runbook's plan)",
+    "VOICE_MIGRATION_HEALTH_WINDOW": "the advance gate's window (default 24h)",
+    "VOICE_MIGRATION_HEALTH_MAX_ERROR_RATE_INCREASE": "allowed v2 error-rate increase in points (default 1.0)",
+    "VOICE_MIGRATION_HEALTH_MAX_P95_INCREASE": "allowed v2 p95 latency increase in % (default 10)",
+    "VOICE_MIGRATION_HEALTH_MIN_CALLS": "v2 calls the gate needs in its window (default 100)",
+    "VOICE_MIGRATION_PG_BINDIR": "where the embedded server's initdb/pg_ctl/postgres are (default: searched)",
+    "SLACK_WEBHOOK_URL": "post notifications to this Slack webhook",
+    "SMTP_HOST": "send notifications by e-mail through this server (needs MIGRATION_ADMIN_EMAIL)",
+    "SMTP_PORT": "the SMTP server's port (default 25)",
+    "SMTP_USER": "SMTP login user",
+    "SMTP_PASSWORD": "SMTP login password (never printed)",
+    "SMTP_FROM": "the notifications' From address (default voice-migration@<host>)",
+    "MIGRATION_ADMIN_EMAIL": "who receives e-mail notifications (needs SMTP_HOST)",
+}
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A view of the environment that answers only for the variables in :data:`VARIABLES`.
+
+    Build it with :meth:`of` (the process environment, or a mapping given by a test or a caller).
+    The typed accessors validate their variable when asked, so a bad value for a setting a command
+    does not use never stops that command.
+    """
+
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, env: Mapping[str, str] | None = None) -> Environment:
+        """The environment ``env`` (default: this process's, read now)."""
+        return cls(dict(os.environ if env is None else env))
+
+    def text(self, name: str, default: str = "") -> str:
+        """The stripped value of ``name`` (one of :data:`VARIABLES`), or ``default`` when unset or blank."""
+        if name not in VARIABLES:
+            raise KeyError(f"{name} is not a voice-migration setting; add it to settings.VARIABLES")
+        return self.values.get(name, "").strip() or default
+
+    def duration(self, name: str, default: str) -> str:
+        """A PostgreSQL duration (``2s``, ``500ms``) from ``name``, else ``default``."""
+        return validate_duration(name, self.text(name, default))
+
+    def number(self, name: str, default: str) -> float:
+        """A number from ``name``, else ``default``."""
+        text = self.text(name, default)
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigurationError(f"{name}={text!r} is not a number; use e.g. {default}") from None
+
+    def positive_number(self, name: str, default: float) -> float:
+        """A number > 0 from ``name``, else ``default``."""
+        text = self.text(name)
+        if not text:
+            return default
+        try:
+            value = float(text)
+        except ValueError:
+            value = 0.0
+        if not value > 0:
+            raise ConfigurationError(f"{name}={text!r} is not a positive number of seconds; use e.g. {default:g}")
+        return value
+
+    def lock_timeout(self) -> str:
+        """``VOICE_MIGRATION_LOCK_TIMEOUT`` (default 2s)."""
+        return self.duration("VOICE_MIGRATION_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)
+
+    def statement_timeout(self) -> str:
+        """``VOICE_MIGRATION_STATEMENT_TIMEOUT`` (default no limit)."""
+        return self.duration("VOICE_MIGRATION_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT)
+
+    def connect_timeout(self) -> int:
+        """``VOICE_MIGRATION_CONNECT_TIMEOUT`` in whole seconds (default 10)."""
+        text = self.text("VOICE_MIGRATION_CONNECT_TIMEOUT", str(DEFAULT_CONNECT_TIMEOUT))
+        if not text.isdigit() or int(text) <= 0:
+            raise ConfigurationError(
+                f"VOICE_MIGRATION_CONNECT_TIMEOUT={text!r} is not a positive whole number of seconds; use e.g. 10"
+            )
+        return int(text)

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from voice_migration.infra.errors import CheckFailed
+from voice_migration.infra.events import emit
 from voice_migration.infra.locks import exclusive_operation, retry_on_lock_timeout
-from voice_migration.infra.notify import send_notification
 from voice_migration.infra.resources import read_sql
 from voice_migration.migration.backup import (
     SCHEMA,
@@ -244,7 +244,7 @@ def _restore_once(conn: Conn, backup_id: str) -> RestoreResult:
 
 
 def restore_backup(conn: Conn, backup_id: str) -> RestoreResult:
-    """Restore ``backup_id`` in one transaction (see the module docstring), commit, and notify.
+    """Restore ``backup_id`` in one transaction (see the module docstring), commit, and announce it.
 
     Refuses a malformed id before any SQL, and refuses to run while a migrate or
     another restore holds the operation lock. Raises :class:`CheckFailed` (nothing
@@ -255,11 +255,9 @@ def restore_backup(conn: Conn, backup_id: str) -> RestoreResult:
         with exclusive_operation(conn, "the data restore"):
             result = retry_on_lock_timeout(lambda: _restore_once(conn, backup_id), what="the data restore")
     except Exception as exc:
-        send_notification(
-            "rollback_data_failed", f"data restore of {backup_id} failed; nothing changed", {"error": str(exc)}
-        )
+        emit("rollback_data_failed", f"data restore of {backup_id} failed; nothing changed", {"error": str(exc)})
         raise
-    send_notification(
+    emit(
         "rollback_data",
         f"restored {backup_id}",
         {

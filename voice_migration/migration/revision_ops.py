@@ -12,14 +12,14 @@ run in file-name order by :func:`run_revision_sql`; replaceable objects are
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 
 from alembic import op
 from voice_migration.infra.errors import ConfigurationError
 from voice_migration.infra.resources import read_sql, sql_dir
-from voice_migration.infra.settings import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, validate_duration
+from voice_migration.infra.settings import (
+    Environment,
+)
 
 
 def _as_text(sql_text: str) -> sa.TextClause:
@@ -115,12 +115,7 @@ def set_timeouts() -> None:
     revision runs or its SQL is generated. A revision that cannot get its lock
     in time fails and rolls back; nothing waits behind it for long.
     """
-    lock_timeout = validate_duration(
-        "VOICE_MIGRATION_LOCK_TIMEOUT", os.environ.get("VOICE_MIGRATION_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)
-    )
-    statement_timeout = validate_duration(
-        "VOICE_MIGRATION_STATEMENT_TIMEOUT",
-        os.environ.get("VOICE_MIGRATION_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT),
-    )
+    environment = Environment.of()
+    lock_timeout, statement_timeout = environment.lock_timeout(), environment.statement_timeout()
     execute(f"SET lock_timeout = '{lock_timeout}'")
     execute(f"SET statement_timeout = '{statement_timeout}'")

@@ -33,8 +33,8 @@ from sqlalchemy import create_engine, pool
 from alembic import command
 from voice_migration.infra.db import apply_timeouts, connect
 from voice_migration.infra.errors import CheckFailed, ConnectionFailed, OperationRefused, UsageError
+from voice_migration.infra.events import emit
 from voice_migration.infra.locks import exclusive_operation, retry_on_lock_timeout
-from voice_migration.infra.notify import send_notification
 from voice_migration.infra.resources import read_sql
 from voice_migration.infra.settings import Settings, sqlalchemy_url
 from voice_migration.migration import backfill, revisions
@@ -405,8 +405,8 @@ def run_migration(
     """Run (or dry-run) the migration; see the module docstring.
 
     ``confirm`` is called with the plan once the guards passed and the lock is held; it
-    raises to refuse. ``should_stop`` is polled between batches (Ctrl-C). Sends a
-    notification when a real run ends or fails.
+    raises to refuse. ``should_stop`` is polled between batches (Ctrl-C). Announces an event
+    (:mod:`voice_migration.infra.events`) when a real run ends or fails.
     """
     options.validate()
     reporter = reporter or LogProgress()
@@ -421,12 +421,12 @@ def run_migration(
             result = _execute(settings, run, plan, options, stop, started)
         except Exception as exc:
             if not options.dry_run:
-                send_notification("migration_failed", "voice-migration migrate failed", {"error": str(exc)})
+                emit("migration_failed", "voice-migration migrate failed", {"error": str(exc)})
             raise
         finally:
             reporter.close()
     if not options.dry_run:
-        send_notification(
+        emit(
             "migration_interrupted" if result.interrupted else "migration_completed",
             f"migrate {'stopped by the operator' if result.interrupted else 'finished'} for {plan.scope}",
             {

@@ -9,13 +9,13 @@ evidence as one line, pass or fail, so the operator sees why.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from voice_migration.infra.errors import ConfigurationError
+from voice_migration.infra.settings import Environment
 from voice_migration.rollout.state import Conn, as_int, flags_sql
 
 DEFAULT_WINDOW = timedelta(hours=24)
@@ -72,8 +72,8 @@ class HealthPolicy:
         environ: Mapping[str, str] | None = None,
     ) -> HealthPolicy:
         """The policy from explicit values (CLI options), else ``VOICE_MIGRATION_HEALTH_*``, else defaults."""
-        env = os.environ if environ is None else environ
-        window_text = window or env.get("VOICE_MIGRATION_HEALTH_WINDOW", "").strip() or "24h"
+        env = Environment.of(environ)
+        window_text = window or env.text("VOICE_MIGRATION_HEALTH_WINDOW", "24h")
         return cls(
             window=parse_duration(window_text, "--window" if window else "VOICE_MIGRATION_HEALTH_WINDOW"),
             max_error_rate_increase=_number(
@@ -185,11 +185,5 @@ def _latency_check(v1: CohortStats, v2: CohortStats, policy: HealthPolicy) -> Ga
     )
 
 
-def _number(explicit: float | None, env: Mapping[str, str], name: str, default: str) -> float:
-    if explicit is not None:
-        return explicit
-    text = env.get(name, "").strip() or default
-    try:
-        return float(text)
-    except ValueError:
-        raise ConfigurationError(f"{name}={text!r} is not a number; use e.g. {default}") from None
+def _number(explicit: float | None, env: Environment, name: str, default: str) -> float:
+    return explicit if explicit is not None else env.number(name, default)

@@ -8,12 +8,12 @@ replace it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from voice_migration.infra.errors import ConfigurationError
+from voice_migration.infra.settings import Environment
 from voice_migration.rollout.health import format_duration, parse_duration
 
 PLAN_ENV = "VOICE_MIGRATION_ROLLOUT_PLAN"
@@ -64,8 +64,7 @@ class RolloutPlan:
         """The plan ``text`` (``--plan``), else ``VOICE_MIGRATION_ROLLOUT_PLAN``, else the runbook's default."""
         if text:
             return cls.parse(text, "--plan")
-        env = os.environ if environ is None else environ
-        return cls.parse(env.get(PLAN_ENV, "").strip() or DEFAULT_PLAN_TEXT, PLAN_ENV)
+        return cls.parse(Environment.of(environ).text(PLAN_ENV, DEFAULT_PLAN_TEXT), PLAN_ENV)
 
     def next_step(self, current: int) -> PlanStep | None:
         """The first step above ``current``; None at or past the last step."""

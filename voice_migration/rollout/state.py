@@ -20,13 +20,14 @@ from functools import cache
 import psycopg
 
 from voice_migration.infra.errors import OperationRefused, UsageError
+from voice_migration.infra.events import emit
 from voice_migration.infra.resources import read_sql
 
 log = logging.getLogger(__name__)
 
 Conn = psycopg.Connection[tuple[object, ...]]
 Notifier = Callable[[str, str, Mapping[str, object]], None]
-"""``(kind, message, details)``, the signature of ``voice_migration.infra.notify.send_notification``."""
+"""``(kind, message, details)``, the signature of :func:`voice_migration.infra.events.emit`."""
 
 
 @cache
@@ -218,19 +219,15 @@ def flag_change(conn: Conn, *, action: str, changed_by: str, reason: str | None)
 
 
 def announce(change: FlagChange | OverrideChange, message: str, notify: Notifier | None = None) -> None:
-    """Tell people about a committed flag change (Slack/e-mail when configured); never raises.
+    """Announce a committed flag change as an event (the CLI sends it to Slack/e-mail); never raises.
 
     The notification kind is the audit action, prefixed ``rollout_`` unless it is a rollback
     (``rollback_tenant``, ``rollback_partial``, ``rollback_total``). ``notify`` replaces
-    ``voice_migration.infra.notify.send_notification`` (``rollout watch`` passes its own).
+    :func:`voice_migration.infra.events.emit` (``rollout watch`` passes its own).
     """
     kind = change.action if change.action.startswith("rollback_") else f"rollout_{change.action}"
     log.info("%s: %s", kind, message)
-    if notify is None:
-        from voice_migration.infra.notify import send_notification  # lazily: only changes notify
-
-        notify = send_notification
-    notify(kind, message, change.details())
+    (notify or emit)(kind, message, change.details())
 
 
 @contextmanager

@@ -26,7 +26,7 @@ restarted or standby watcher carries on where the last one stopped.
 Time is injectable: ``now`` ends the health window and the hold time (default: the database's clock), and
 the loop takes ``clock`` and ``sleep`` callables, so tests simulate days of traffic without sleeping.
 The core neither prints nor sends: it reports through ``on_evaluation`` and ``notify`` (default
-``voice_migration.infra.notify.send_notification``) and logs one-line events.
+:func:`voice_migration.infra.events.emit`) and logs one-line events.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from functools import cache
 
 import psycopg
 
+from voice_migration.infra import events
 from voice_migration.infra.errors import ConnectionFailed, OperationRefused, UsageError
 from voice_migration.infra.resources import read_sql
 from voice_migration.rollout import changes
@@ -202,8 +203,8 @@ def evaluate_once(
     (:class:`WatcherBusy` when another session holds it). ``now`` ends the health window and the hold
     time (default: the database's clock). ``interval`` is how often evaluations are expected (a gap of
     more than :data:`STALE_AFTER_INTERVALS` of them starts the counts again). ``notify`` receives
-    ``(kind, message, details)`` after an action commits (default: Slack/e-mail via
-    ``voice_migration.infra.notify``). A connection lost midway raises ``psycopg.OperationalError`` and
+    ``(kind, message, details)`` after an action commits (default: :func:`voice_migration.infra.events.emit`,
+    which the CLI delivers to Slack/e-mail). A connection lost midway raises ``psycopg.OperationalError`` and
     leaves nothing half-done: reads share one snapshot, and each write is one transaction.
     """
     actor = require_actor(by)
@@ -212,7 +213,7 @@ def evaluate_once(
     if consecutive < 1:
         raise UsageError(f"--consecutive must be at least 1, got {consecutive}")
     policy = policy or HealthPolicy()
-    send = notify or _default_notify
+    send = notify or events.emit  # looked up per call, so a later subscriber hears it
     _take_lock(conn)
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -780,12 +781,6 @@ def _evidence(evaluation: Evaluation) -> dict[str, object]:
         f"threshold {evaluation.consecutive})",
         "watcher": evaluation.watcher,
     }
-
-
-def _default_notify(kind: str, message: str, details: Mapping[str, object]) -> None:
-    from voice_migration.infra.notify import send_notification  # lazily, and patchable like announce()'s
-
-    send_notification(kind, message, details)
 
 
 @contextmanager
