@@ -16,6 +16,7 @@ import click
 import psycopg
 
 from voice_migration.infra.errors import EXIT_FAILED, EXIT_USAGE, VoiceMigrationError
+from voice_migration.infra.notify import setup_warnings
 from voice_migration.infra.settings import Settings, load_settings, redact_url
 
 P = ParamSpec("P")
@@ -92,3 +93,19 @@ def _scrub(text: str, url: object) -> str:
 def settings_from(database_url: str | None) -> Settings:
     """Settings from the option or the environment (raises ConfigurationError when absent)."""
     return load_settings(database_url)
+
+
+def warns_about_notification_setup(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a command that notifies: at its start, print one ``warning:`` line per incomplete channel setup.
+
+    E.g. ``MIGRATION_ADMIN_EMAIL`` set without ``SMTP_HOST`` would otherwise send nothing in silence
+    (:func:`voice_migration.infra.notify.setup_warnings`). Never stops the command.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for warning in setup_warnings():
+            click.echo(f"warning: {warning}", err=True)
+        return func(*args, **kwargs)
+
+    return wrapper

@@ -12,7 +12,7 @@ from types import FrameType
 
 import click
 
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import database_url_option, handle_errors, settings_from, warns_about_notification_setup
 from voice_migration.cli.confirm import confirm
 from voice_migration.infra.errors import CheckFailed, OperationRefused
 from voice_migration.migration.run import (
@@ -144,6 +144,7 @@ def render_summary(result: MigrationResult) -> str:
 @click.option("--log-format", type=click.Choice(LOG_FORMATS), default="text", show_default=True)
 @database_url_option
 @handle_errors
+@warns_about_notification_setup
 def migrate_command(
     dry_run: bool,
     batch_size: int,

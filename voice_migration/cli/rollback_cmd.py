@@ -11,7 +11,7 @@ import os
 
 import click
 
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import database_url_option, handle_errors, settings_from, warns_about_notification_setup
 from voice_migration.cli.rollout_cmd import OPERATOR_ENV, describe_flag_change, describe_override_change
 from voice_migration.infra.db import connect
 from voice_migration.infra.errors import UsageError
@@ -58,6 +58,7 @@ _OPTION_NAMES = {
 )
 @database_url_option
 @handle_errors
+@warns_about_notification_setup
 def rollback_command(
     level: str | None,
     tenant_id: str | None,

@@ -10,7 +10,7 @@ from typing import ParamSpec, Protocol, TypeVar
 import click
 
 from voice_migration import flags
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import database_url_option, handle_errors, settings_from, warns_about_notification_setup
 from voice_migration.infra.db import connect
 from voice_migration.infra.errors import OperationRefused
 from voice_migration.rollout import changes as rollout
@@ -84,6 +84,7 @@ def render_status(status: flags.RolloutStatus) -> str:
 @reason_option
 @database_url_option
 @handle_errors
+@warns_about_notification_setup
 def set_percentage_command(percentage: int, by: str, reason: str | None, database_url: str | None) -> None:
     """Set the rollout PERCENTAGE (0-100) and turn the master switch on."""
     with connect(settings_from(database_url), autocommit=True) as conn:
@@ -104,6 +105,7 @@ def _add_tenant_command(name: str, change_override: _OverrideCommand, summary: s
     @reason_option
     @database_url_option
     @handle_errors
+    @warns_about_notification_setup
     def command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
         with connect(settings_from(database_url), autocommit=True) as conn:
             change = change_override(conn, tenant_id, by, reason=reason)
@@ -218,6 +220,7 @@ _GATE_OPTIONS = (
 @gate_options
 @database_url_option
 @handle_errors
+@warns_about_notification_setup
 def advance_command(
     by: str,
     reason: str | None,
