@@ -13,7 +13,7 @@ An export of backup ``B`` to ``DIR`` is the directory ``DIR/B/``:
 
 The export is written into a hidden ``DIR/.B.*.partial`` directory that is renamed to ``DIR/B`` only
 when complete: a directory named after a backup is always a whole export. Before writing, the backup's
-tables are checked against their manifest checksums in the export's snapshot, so a backup damaged
+tables are checked against their manifest checksums by the export's own transaction, so a backup damaged
 inside the database is refused rather than exported.
 
 An import checks what it can before connecting (the manifest parses; every file exists with its
@@ -184,7 +184,10 @@ def export_backup(conn: Conn, backup_id: str, directory: Path) -> ExportResult:
         ) from exc
     try:
         with conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # READ COMMITTED on purpose: a backup's tables never change once made, so one snapshot for the
+            # whole export buys nothing, and on a live database it would hold back vacuum for as long as
+            # the files take to write. The tables' locks, held to the end, keep a `backups drop` waiting.
+            conn.execute("SET TRANSACTION READ ONLY")
             canonical_text(conn)
             info = get_backup(conn, backup_id)
             files = tuple(_export_table(conn, info, table, partial) for table in info.tables())
@@ -234,6 +237,7 @@ def _export_table(conn: Conn, info: BackupInfo, table: BackedUpTable, directory:
     digest = hashlib.sha256()
     size = 0
     with conn.cursor() as cur, cur.copy(query) as copy, (directory / file).open("wb") as out:
+        # Bytes only pass through here (libpq hands over the COPY stream in pieces): no row is parsed or kept.
         for block in copy:
             digest.update(block)
             size += len(block)
