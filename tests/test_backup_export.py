@@ -245,10 +245,12 @@ def test_an_export_never_overwrites_and_an_unknown_backup_is_a_usage_error(
         ["backups", "export", export_dir.name, "--to", str(export_dir.parent)], database_url=v1_database_url
     )
     assert_refused(again, 2, "already exists")
-    unknown = run_cli(["backups", "export", "backup_20000101_000000", "--to", str(export_dir.parent)],
+    assert sorted(p.name for p in export_dir.parent.iterdir()) == [export_dir.name], "no partial export left"
+    fresh = export_dir.parent.parent / "fresh"
+    unknown = run_cli(["backups", "export", "backup_20000101_000000", "--to", str(fresh)],
                       database_url=v1_database_url)  # fmt: skip
     assert_refused(unknown, 2, "there is no backup backup_20000101_000000")
-    assert sorted(p.name for p in export_dir.parent.iterdir()) == [export_dir.name], "no partial export left"
+    assert not fresh.exists(), "nothing is written for a backup that does not exist"
 
 
 def test_a_backup_damaged_inside_the_database_is_not_exported(v1_database_url: str, tmp_path: Path) -> None:

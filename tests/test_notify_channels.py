@@ -254,3 +254,13 @@ def test_a_whole_setup_and_a_command_that_does_not_notify_print_no_warning() -> 
     assert "warning:" not in run_cli(["migrate", "--yes"], database_url=UNREACHABLE, env=whole).stderr
     half = _only_notification_env(MIGRATION_ADMIN_EMAIL="a@b.c")
     assert "warning:" not in run_cli(["backups", "list"], database_url=UNREACHABLE, env=half).stderr
+
+
+def test_with_json_logs_the_warning_is_a_json_line_too() -> None:
+    result = run_cli(
+        ["migrate", "--yes", "--log-format", "json"],
+        database_url=UNREACHABLE,
+        env=_only_notification_env(MIGRATION_ADMIN_EMAIL="a@b.c"),
+    )
+    first = json.loads(result.stderr.splitlines()[0])
+    assert first["level"] == "warning" and first["message"].startswith("MIGRATION_ADMIN_EMAIL is set but SMTP_HOST")

@@ -8,6 +8,7 @@ one-line message on stderr and exits with its code; no traceback is shown.
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
@@ -18,6 +19,7 @@ import psycopg
 from voice_migration.infra.errors import EXIT_FAILED, EXIT_USAGE, VoiceMigrationError
 from voice_migration.infra.notify import setup_warnings
 from voice_migration.infra.settings import Settings, load_settings, redact_url
+from voice_migration.progress import JsonFormatter
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -105,7 +107,18 @@ def warns_about_notification_setup(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         for warning in setup_warnings():
-            click.echo(f"warning: {warning}", err=True)
+            if kwargs.get("log_format") == "json":  # a log shipper reading stderr gets one JSON object per line
+                record = logging.makeLogRecord(
+                    {
+                        "name": "voice_migration.notify",
+                        "levelno": logging.WARNING,
+                        "levelname": "WARNING",
+                        "msg": warning,
+                    }
+                )
+                click.echo(JsonFormatter().format(record), err=True)
+            else:
+                click.echo(f"warning: {warning}", err=True)
         return func(*args, **kwargs)
 
     return wrapper

@@ -169,6 +169,7 @@ def export_backup(conn: Conn, backup_id: str, directory: Path) -> ExportResult:
     """
     validate_backup_id(backup_id)
     started = time.perf_counter()
+    get_backup(conn, backup_id)  # an unknown id is refused before anything is written
     target = directory / backup_id
     if target.exists():
         raise UsageError(
@@ -192,6 +193,7 @@ def export_backup(conn: Conn, backup_id: str, directory: Path) -> ExportResult:
             info = get_backup(conn, backup_id)
             files = tuple(_export_table(conn, info, table, partial) for table in info.tables())
             exported_at = _database_now(conn)
+            note = _note(conn, backup_id)
         manifest = ExportManifest(
             backup_id=info.backup_id,
             kind=info.kind,
@@ -200,7 +202,7 @@ def export_backup(conn: Conn, backup_id: str, directory: Path) -> ExportResult:
             tenant_ids=info.tenant_ids,
             counts=_counts(info),
             checksums=dict(info.checksums),
-            note=_note(conn, backup_id),
+            note=note,
             tool_version=__version__,
             exported_at=exported_at,
             tables=files,
