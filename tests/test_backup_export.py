@@ -284,3 +284,12 @@ def test_a_v2_backup_with_metrics_round_trips_into_another_v2_database(
         (imported,) = list_backups(conn)
     assert imported.checksums == info.checksums and imported.created_at == info.created_at
     assert (imported.kind, imported.alembic_revision) == (info.kind, info.alembic_revision)
+
+
+def test_a_dry_run_with_backup_to_only_says_where_it_would_export(v1_database_url: str, tmp_path: Path) -> None:
+    with psycopg.connect(v1_database_url, autocommit=True) as conn:
+        seed_v1(conn, SeedSpec(tenants=1, configs=3, calls=5))
+    result = run_cli(["migrate", "--dry-run", "--backup-to", str(tmp_path / "exports")], database_url=v1_database_url)
+    assert result.returncode == 0, result.stderr
+    assert f"would export the backup to {tmp_path / 'exports'}" in result.stdout
+    assert not (tmp_path / "exports").exists()
