@@ -7,6 +7,7 @@
     python -m bench profile --calls 100000            # pg_stat_statements over one migrate (own server only)
     python -m bench render bench/results/migration.json   # rewrite the markdown table from the JSON
     python -m bench index-window --calls 1000000      # v1 write cost while the calls index is missing
+    python -m bench backup_rss                        # peak RSS of backups export/import, 100,000 vs 1,000,000 calls
 
 Without ``--database-url`` each benchmark starts its own throwaway PostgreSQL server
 (voice_migration.infra.embedded: fsync=off, synchronous_commit=off, full_page_writes=off) and removes it after.
@@ -19,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench import index_window, load_bench, loadgen, migration_bench, profile, report
+from bench import backup_rss, index_window, load_bench, loadgen, migration_bench, profile, report
 from bench.common import RESULTS_DIR, bench_server
 
 
@@ -53,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     window.add_argument("--name", default="index_window", help="result file name (without extension)")
     window.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory for the result file")
 
+    rss = sub.add_parser("backup_rss", help="peak RSS of `backups export` and `backups import` at several sizes")
+    rss.add_argument("--calls", type=int, nargs="+", default=list(backup_rss.DEFAULT_SIZES), help="sizes, in calls")
+    rss.add_argument("--name", default="backup_rss", help="result file name (without extension)")
+
     render = sub.add_parser("render", help="rewrite the markdown table of a result file from its JSON")
     render.add_argument("json_path", type=Path)
 
@@ -61,9 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     prof.add_argument("--name", default="profile", help="result file name (without extension)")
     prof.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory for the result file")
 
-    for sub_parser in (migration, load, gen):
+    for sub_parser in (migration, load, gen, rss):
         sub_parser.add_argument("--database-url", help="a server where scratch databases may be created")
-    for sub_parser in (migration, load):
+    for sub_parser in (migration, load, rss):
         sub_parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory for the result files")
     return parser
 
@@ -93,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"results: {profile.write(args.out, args.name, markdown)}")
         return 0
     with bench_server(args.database_url) as base_url:
-        if args.command == "migration":
+        if args.command == "backup_rss":
+            document = backup_rss.run(base_url, tuple(args.calls))
+            markdown = backup_rss.markdown(document)
+        elif args.command == "migration":
             options = migration_bench.MigrationBenchOptions(
                 sizes=tuple(args.calls),
                 runs=args.runs,

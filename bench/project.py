@@ -59,7 +59,12 @@ def step_seconds(json_log: str) -> dict[str, float]:
 
 def run_migrate(url: str, *, extra_args: tuple[str, ...] = ()) -> tuple[int, float, float, str, str]:
     """Run ``voice-migration migrate --yes`` on ``url``; return (exit code, seconds, peak RSS MB, stdout, stderr)."""
-    argv = [*cli_command(), "migrate", "--yes", "--log-format", "json", *extra_args]
+    return run_measured(url, ["migrate", "--yes", "--log-format", "json", *extra_args])
+
+
+def run_measured(url: str, args: list[str]) -> tuple[int, float, float, str, str]:
+    """Run ``voice-migration ARGS`` on ``url``; return (exit code, seconds, peak RSS MB, stdout, stderr)."""
+    argv = [*cli_command(), *args]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         clock = Stopwatch()
         child = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=clean_environment(url))

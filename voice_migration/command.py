@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from voice_migration import flags
 from voice_migration.demo.seed import SeedResult, SeedSpec, seed_v1
@@ -39,6 +40,7 @@ from voice_migration.migration.backup import (
     list_backups,
     validate_backup_id,
 )
+from voice_migration.migration.backup_export import ExportResult, export_backup, import_backup
 from voice_migration.migration.restore import RestorePlan, RestoreResult, plan_restore, restore_backup
 from voice_migration.migration.run import MigrationOptions, MigrationPlan, MigrationResult, run_migration
 from voice_migration.progress import ProgressReporter
@@ -134,6 +136,19 @@ def backups_drop(
         if confirm is not None:
             confirm(get_backup(conn, backup_id))
         return drop_backup(conn, backup_id, force=force)
+
+
+def backups_export(settings: Settings, backup_id: str, directory: Path) -> ExportResult:
+    """``backups export``: write a backup to ``directory/BACKUP_ID/`` (COPY files + manifest.json), streamed."""
+    validate_backup_id(backup_id)
+    with connect(settings, autocommit=True) as conn:
+        return export_backup(conn, backup_id, directory)
+
+
+def backups_import(settings: Settings, directory: Path) -> BackupInfo:
+    """``backups import``: load an export into this database, every checksum verified before it appears."""
+    with connect(settings, autocommit=True) as conn:
+        return import_backup(conn, directory)
 
 
 def restore(

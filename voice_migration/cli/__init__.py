@@ -13,6 +13,7 @@ from voice_migration import __version__
 from voice_migration.cli.backups_cmd import backups_group
 from voice_migration.cli.demo_cmd import demo_command
 from voice_migration.cli.migrate_cmd import migrate_command
+from voice_migration.cli.notify_cmd import notify_group
 from voice_migration.cli.rollback_cmd import rollback_command
 from voice_migration.cli.rollout_cmd import rollout_group
 from voice_migration.cli.seed_cmd import seed_command
@@ -35,3 +36,4 @@ main.add_command(rollout_group)
 rollout_group.add_command(watch_command)
 rollout_group.add_command(resume_command)
 main.add_command(rollback_command)
+main.add_command(notify_group)

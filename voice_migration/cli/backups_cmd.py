@@ -1,4 +1,4 @@
-"""``voice-migration backups list|create|drop`` and the data-restore half of ``rollback``.
+"""``voice-migration backups list|create|drop|export|import`` and the data-restore half of ``rollback``.
 
 ``rollback --level data`` and ``rollback --list-backups`` (in ``rollback_cmd.py``) call
 :func:`restore_from_cli` and :func:`print_backup_list`.
@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import click
 
@@ -17,6 +18,7 @@ from voice_migration.migration.backup import (
     BackupInfo,
     validate_backup_id,
 )
+from voice_migration.migration.backup_export import ExportResult
 from voice_migration.migration.restore import RestorePlan, RestoreResult, TableRestore
 from voice_migration.migration.scope import parse_tenant_ids
 
@@ -119,7 +121,7 @@ def restore_from_cli(database_url: str | None, backup_id: str, yes: bool) -> Non
 
 @click.group("backups")
 def backups_group() -> None:
-    """Backups inside the database (schema voice_migration): list, create, drop."""
+    """Backups inside the database (schema voice_migration): list, create, drop; export and import as files."""
 
 
 @backups_group.command("list")
@@ -157,3 +159,41 @@ def drop_command(backup_id: str, force: bool, yes: bool, database_url: str | Non
 
     result = command.backups_drop(settings_from(database_url), backup_id, force=force, confirm=show_and_confirm)
     click.echo(f"dropped {result.backup_id}, freed {human_size(result.size_bytes)}")
+
+
+def describe_export(result: ExportResult) -> str:
+    """One line: what was exported, where, how big (``backups export`` and ``migrate --backup-to``)."""
+    tables = ", ".join(f"{t.name} {result.manifest.counts[t.name]:,}" for t in result.manifest.tables)
+    return (
+        f"exported {result.backup_id} to {result.path} ({tables} rows; {human_size(result.total_bytes)}; "
+        f"{result.seconds:.1f} s); check a copy with `sha256sum -c SHA256SUMS` in that directory"
+    )
+
+
+@backups_group.command("export")
+@click.argument("backup_id")
+@click.option(
+    "--to",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write DIR/BACKUP_ID/ into (COPY files, manifest.json, SHA256SUMS).",
+)
+@database_url_option
+@handle_errors
+def export_command(backup_id: str, directory: Path, database_url: str | None) -> None:
+    """Write a backup out of the database: one COPY file per table plus manifest.json (streamed)."""
+    validate_backup_id(backup_id)
+    result = command.backups_export(settings_from(database_url), backup_id, directory)
+    click.echo(describe_export(result))
+
+
+@backups_group.command("import")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@database_url_option
+@handle_errors
+def import_command(directory: Path, database_url: str | None) -> None:
+    """Load an export (DIR/BACKUP_ID) into this database's voice_migration schema, every checksum verified."""
+    info = command.backups_import(settings_from(database_url), directory)
+    click.echo(f"imported {describe_backup(info)}; checksums verified")
+    click.echo(f"restore it with: voice-migration rollback --level data --backup-id {info.backup_id}")

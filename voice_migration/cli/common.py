@@ -8,6 +8,7 @@ one-line message on stderr and exits with its code; no traceback is shown.
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
@@ -15,9 +16,10 @@ from typing import ParamSpec, TypeVar
 import click
 import psycopg
 
+from voice_migration.cli.output import JsonFormatter
 from voice_migration.infra.errors import EXIT_FAILED, EXIT_USAGE, VoiceMigrationError
 from voice_migration.infra.events import Listener
-from voice_migration.infra.notify import send_notification
+from voice_migration.infra.notify import send_notification, setup_warnings
 from voice_migration.infra.secrets import scrub
 from voice_migration.infra.settings import Settings, load_settings
 
@@ -89,3 +91,30 @@ NOTIFY: Listener = send_notification
 def settings_from(database_url: str | None) -> Settings:
     """Settings from the option or the environment (raises ConfigurationError when absent)."""
     return load_settings(database_url)
+
+
+def warns_about_notification_setup(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a command that notifies: at its start, print one ``warning:`` line per incomplete channel setup.
+
+    E.g. ``MIGRATION_ADMIN_EMAIL`` set without ``SMTP_HOST`` would otherwise send nothing in silence
+    (:func:`voice_migration.infra.notify.setup_warnings`). Never stops the command.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for warning in setup_warnings():
+            if kwargs.get("log_format") == "json":  # a log shipper reading stderr gets one JSON object per line
+                record = logging.makeLogRecord(
+                    {
+                        "name": "voice_migration.notify",
+                        "levelno": logging.WARNING,
+                        "levelname": "WARNING",
+                        "msg": warning,
+                    }
+                )
+                click.echo(JsonFormatter().format(record), err=True)
+            else:
+                click.echo(f"warning: {warning}", err=True)
+        return func(*args, **kwargs)
+
+    return wrapper

@@ -7,12 +7,19 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 
 import click
 
 from voice_migration import command
-from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import (
+    NOTIFY,
+    database_url_option,
+    handle_errors,
+    settings_from,
+    warns_about_notification_setup,
+)
 from voice_migration.cli.confirm import confirm
 from voice_migration.cli.output import LOG_FORMATS, LogFormat, setup_output
 from voice_migration.infra.errors import CheckFailed, OperationRefused
@@ -132,16 +139,24 @@ def render_summary(result: MigrationResult) -> str:
 )
 @click.option("--tenant-ids", "tenant_ids", metavar="A,B", default=None, help="Only these tenants (default: all).")
 @click.option("--skip-backup", is_flag=True, help="Do not take a backup first (not recommended).")
+@click.option(
+    "--backup-to",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also export the backup to DIR/BACKUP_ID/ right after taking it (as `backups export`).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Per-batch logs; with --dry-run, a before/after sample.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option("--log-format", type=click.Choice(LOG_FORMATS), default="text", show_default=True)
 @database_url_option
 @handle_errors
+@warns_about_notification_setup
 def migrate_command(
     dry_run: bool,
     batch_size: int,
     tenant_ids: str | None,
     skip_backup: bool,
+    backup_to: Path | None,
     verbose: bool,
     yes: bool,
     log_format: LogFormat,
@@ -154,6 +169,7 @@ def migrate_command(
         tenant_ids=None if tenant_ids is None else tuple(parse_tenant_ids(tenant_ids) or ()),
         skip_backup=skip_backup,
         verbose=verbose,
+        backup_to=backup_to,
     )
     options.validate()
     settings = settings_from(database_url)

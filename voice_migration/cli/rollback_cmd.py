@@ -12,7 +12,13 @@ import os
 import click
 
 from voice_migration import command
-from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import (
+    NOTIFY,
+    database_url_option,
+    handle_errors,
+    settings_from,
+    warns_about_notification_setup,
+)
 from voice_migration.cli.rollout_cmd import OPERATOR_ENV, describe_flag_change, describe_override_change
 from voice_migration.infra.errors import UsageError
 from voice_migration.rollout import changes as rollout
@@ -58,6 +64,7 @@ _OPTION_NAMES = {
 )
 @database_url_option
 @handle_errors
+@warns_about_notification_setup
 def rollback_command(
     level: str | None,
     tenant_id: str | None,

@@ -9,7 +9,13 @@ from typing import ParamSpec, Protocol, TypeVar
 import click
 
 from voice_migration import command, flags
-from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import (
+    NOTIFY,
+    database_url_option,
+    handle_errors,
+    settings_from,
+    warns_about_notification_setup,
+)
 from voice_migration.infra.errors import OperationRefused
 from voice_migration.infra.events import Listener
 from voice_migration.infra.settings import Settings
@@ -81,6 +87,7 @@ def render_status(status: flags.RolloutStatus) -> str:
 @reason_option
 @database_url_option
 @handle_errors
+@warns_about_notification_setup
 def set_percentage_command(percentage: int, by: str, reason: str | None, database_url: str | None) -> None:
     """Set the rollout PERCENTAGE (0-100) and turn the master switch on."""
     change = command.set_percentage(settings_from(database_url), percentage, by, reason=reason, notify=NOTIFY)
@@ -102,6 +109,7 @@ def _add_tenant_command(name: str, change_override: _OverrideCommand, summary: s
     @reason_option
     @database_url_option
     @handle_errors
+    @warns_about_notification_setup
     def command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
         change = change_override(settings_from(database_url), tenant_id, by, reason=reason, notify=NOTIFY)
         click.echo(describe_override_change(change))
@@ -208,6 +216,7 @@ _GATE_OPTIONS = (
 @gate_options
 @database_url_option
 @handle_errors
+@warns_about_notification_setup
 def advance_command(
     by: str,
     reason: str | None,

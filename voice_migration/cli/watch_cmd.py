@@ -17,7 +17,13 @@ from types import FrameType
 import click
 
 from voice_migration import command
-from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import (
+    NOTIFY,
+    database_url_option,
+    handle_errors,
+    settings_from,
+    warns_about_notification_setup,
+)
 from voice_migration.cli.output import LOG_FORMATS, LogFormat, configure_logging
 from voice_migration.cli.rollout_cmd import by_option, format_option, gate_from_options, gate_options, reason_option
 from voice_migration.infra.errors import UsageError
@@ -56,6 +62,7 @@ from voice_migration.rollout.watch import (
 @click.option("--verbose", "-v", is_flag=True, help="Debug logs.")
 @database_url_option
 @handle_errors
+@warns_about_notification_setup
 def watch_command(
     once: bool,
     interval: str,

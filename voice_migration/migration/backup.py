@@ -130,12 +130,16 @@ class Column:
     name: str
     not_null: bool
     has_default: bool
+    type: str
 
 
 def columns_of(conn: Conn, schema: str, table: str) -> tuple[Column, ...]:
     """The writable columns of ``schema.table`` in table order; empty when the table does not exist."""
     rows = conn.execute(read_sql("backup/columns.sql"), {"schema": schema, "table": table}).fetchall()
-    return tuple(Column(str(name), bool(not_null), bool(has_default)) for name, not_null, has_default in rows)
+    return tuple(
+        Column(str(name), bool(not_null), bool(has_default), str(type_name))
+        for name, not_null, has_default, type_name in rows
+    )
 
 
 def checksum(

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -39,6 +41,7 @@ from voice_migration.infra.resources import read_sql
 from voice_migration.infra.settings import Settings, sqlalchemy_url
 from voice_migration.migration import backfill, revisions
 from voice_migration.migration.backup import create_backup, table_exists
+from voice_migration.migration.backup_export import export_backup
 from voice_migration.migration.scope import describe_scope, require_known_tenants, set_scope
 from voice_migration.progress import LogProgress, ProgressReporter
 
@@ -66,9 +69,14 @@ class MigrationOptions:
     tenant_ids: tuple[str, ...] | None = None
     skip_backup: bool = False
     verbose: bool = False
+    backup_to: Path | None = None  # export the backup there right after taking it (`backups export`)
 
     def validate(self) -> None:
-        """Raise :class:`UsageError` for a batch size out of range."""
+        """Raise :class:`UsageError` for a batch size out of range, or ``backup_to`` without a backup."""
+        if self.backup_to is not None and self.skip_backup:
+            raise UsageError(
+                "--backup-to exports the backup migrate takes, and --skip-backup takes none: drop one of them"
+            )
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
             raise UsageError(
                 f"--batch-size {self.batch_size} is out of range: use 1 to {MAX_BATCH_SIZE:,} "
@@ -363,6 +371,27 @@ def _verify(conn: Conn, run: _Run, options: MigrationOptions) -> ValidationRepor
     return report
 
 
+def _export(conn: Conn, run: _Run, directory: Path, backup_id: str | None) -> None:
+    """``--backup-to``: the backup leaves the database before any revision or phase changes a row.
+
+    A dry run's backup is rolled back, so it is not exported; the dry run only checks that the
+    directory can be written to.
+    """
+    with run.step("export backup") as out:
+        if backup_id is None:
+            _require_writable(directory)
+            out.append(StepSummary("export backup", 0, 0.0, f"would export the backup to {directory}"))
+            return
+        result = export_backup(conn, backup_id, directory)
+        out.append(StepSummary("export backup", 0, 0.0, f"{result.path} ({result.total_bytes:,} bytes)"))
+
+
+def _require_writable(directory: Path) -> None:
+    probe = directory if directory.exists() else next((p for p in directory.parents if p.exists()), Path("."))
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--backup-to {directory}: {probe} is not a writable directory; choose another one")
+
+
 def _steps(
     conn: Conn,
     run: _Run,
@@ -384,6 +413,8 @@ def _steps(
             copied = f"{info.configs_count:,} configs, {info.calls_count:,} calls"
             note = f"would back up {copied}" if options.dry_run else f"{backup_id}: {copied}"
             out.append(StepSummary("backup", info.configs_count + info.calls_count, 0.0, note))
+        if options.backup_to is not None:
+            _export(conn, run, options.backup_to, backup_id)
     if should_stop():
         return backup_id, preflight, True
     if plan.revisions_to_apply:
