@@ -59,7 +59,7 @@ DEFAULT_RATE = 200.0
 CLIENTS = 8
 THREADS = 2
 WARMUP = 3.0  # seconds of load before each command
-TAIL = 3.0  # seconds after it (pgbench's last log buffer is lost when it is stopped: it falls in here)
+TAIL = 5.0  # seconds after it (pgbench's last log buffer, ~2 s at 200 tx/s, is lost when it is stopped)
 MAX_STEP_SECONDS = 1800.0
 SCRIPT = BENCH_DIR / "pgbench" / "v1_app.sql"
 STEPS = (
@@ -84,6 +84,8 @@ class LoadOptions:
     calls: int = DEFAULT_CALLS
     rate: float = DEFAULT_RATE
     runs: int = 1
+    warmup: float = WARMUP
+    tail: float = TAIL
 
 
 @dataclass(frozen=True)
@@ -217,12 +219,12 @@ def _migrate_backup(url: str) -> str:
     return str(row[0]) if row else "backup_00000000_000000"
 
 
-def run_step(step: str, url: str, rate: float, calls: int, workdir: Path) -> dict[str, object]:
+def run_step(step: str, url: str, options: LoadOptions, workdir: Path) -> dict[str, object]:
     """One step under load: pgbench starts, the command runs, pgbench stops; the step's numbers."""
     prefix = workdir / re.sub(r"[^a-z0-9]+", "_", step.lower()).strip("_")
     with open(workdir / f"{prefix.name}.stderr", "w+", encoding="utf-8") as bench_err:
         load = subprocess.Popen(
-            _pgbench_argv(url, rate, calls, prefix),
+            _pgbench_argv(url, options.rate, options.calls, prefix),
             stdout=subprocess.DEVNULL,
             stderr=bench_err,
             stdin=subprocess.DEVNULL,
@@ -230,14 +232,14 @@ def run_step(step: str, url: str, rate: float, calls: int, workdir: Path) -> dic
             cwd=workdir,
         )
         try:
-            time.sleep(WARMUP)
+            time.sleep(options.warmup)
             command = _command(step, url)
             started = time.time()
             env = clean_environment(url)
             limit = MAX_STEP_SECONDS
             done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=limit, check=False)
             ended = time.time()
-            time.sleep(TAIL)
+            time.sleep(options.tail)
         finally:
             load.send_signal(signal.SIGINT)
             try:
@@ -263,7 +265,7 @@ def run_step(step: str, url: str, rate: float, calls: int, workdir: Path) -> dic
 def run_once(base_url: str, template: str, options: LoadOptions) -> list[dict[str, object]]:
     """Every step, in order, on a fresh copy of the seeded v1 database."""
     with scratch_database(base_url, "bench_load", template) as url, tempfile.TemporaryDirectory() as tmp:
-        return [run_step(step, url, options.rate, options.calls, Path(tmp)) for step in STEPS]
+        return [run_step(step, url, options, Path(tmp)) for step in STEPS]
 
 
 def _median_step(runs: Sequence[dict[str, object]]) -> dict[str, object]:
