@@ -241,7 +241,8 @@ def run_step(step: str, url: str, options: LoadOptions, workdir: Path) -> dict[s
             ended = time.time()
             time.sleep(options.tail)
         finally:
-            load.send_signal(signal.SIGINT)
+            # SIGTERM, not SIGINT: a process started in the background by a shell inherits SIGINT ignored.
+            load.send_signal(signal.SIGTERM)
             try:
                 load.wait(timeout=30)
             except subprocess.TimeoutExpired:
