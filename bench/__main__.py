@@ -2,7 +2,9 @@
 
     python -m bench migration                         # 100,000 and 1,000,000 calls, 3 runs each
     python -m bench migration --calls 10000000 --runs 1 --contenders project --name migration_10m
-    python -m bench load                              # write latency of a v1 application during migrate
+    python -m bench load                              # pgbench plays the v1 app during each runbook step (#14)
+    python -m bench load --calls 20000 --rate 100     # a quick one
+    python -m bench load-python                       # the older Python load generator, during migrate only
     python -m bench loadgen --database-url URL ...    # the load generator alone (used by `load`)
     python -m bench profile --calls 100000            # pg_stat_statements over one migrate (own server only)
     python -m bench render bench/results/migration.json   # rewrite the markdown table from the JSON
@@ -20,7 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench import backup_rss, index_window, load_bench, loadgen, migration_bench, profile, report
+from bench import backup_rss, index_window, load_bench, loadgen, migration_bench, pgbench_load, profile, report
 from bench.common import RESULTS_DIR, bench_server
 
 
@@ -37,7 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     migration.add_argument("--name", default="migration", help="result file name (without extension)")
     migration.add_argument("--migrate-args", default="", help="extra migrate options, e.g. '--skip-backup'")
 
-    load = sub.add_parser("load", help="write latency of a v1 application while migrate runs")
+    pgb = sub.add_parser("load", help="pgbench plays the v1 application during each runbook step")
+    pgb.add_argument("--calls", type=int, default=pgbench_load.DEFAULT_CALLS, help="size of the data, in calls")
+    pgb.add_argument("--rate", type=float, default=pgbench_load.DEFAULT_RATE, help="transactions per second (-R)")
+    pgb.add_argument("--runs", type=int, default=1, help="runs of every step (medians are reported)")
+    pgb.add_argument("--name", default="load_pgbench", help="result file name (without extension)")
+
+    load = sub.add_parser("load-python", help="the Python load generator's write latency while migrate runs")
     load.add_argument("--calls", type=int, default=load_bench.DEFAULT_CALLS, help="size of the data, in calls")
     load.add_argument("--rate", type=float, default=loadgen.DEFAULT_RATE, help="writes per second")
     load.add_argument("--before", type=float, default=load_bench.DEFAULT_BEFORE, help="seconds measured before")
@@ -66,9 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     prof.add_argument("--name", default="profile", help="result file name (without extension)")
     prof.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory for the result file")
 
-    for sub_parser in (migration, load, gen, rss):
+    for sub_parser in (migration, load, gen, rss, pgb):
         sub_parser.add_argument("--database-url", help="a server where scratch databases may be created")
-    for sub_parser in (migration, load, rss):
+    for sub_parser in (migration, load, rss, pgb):
         sub_parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory for the result files")
     return parser
 
@@ -96,6 +104,15 @@ def main(argv: list[str] | None = None) -> int:
             markdown = profile.run(base_url, args.calls)
         print(markdown)
         print(f"results: {profile.write(args.out, args.name, markdown)}")
+        return 0
+    if args.command == "load":
+        with bench_server(args.database_url) as base_url:
+            document = pgbench_load.run(
+                base_url, pgbench_load.LoadOptions(calls=args.calls, rate=args.rate, runs=args.runs)
+            )
+        json_path, md_path = pgbench_load.write(args.out, args.name, document)
+        print(pgbench_load.markdown(document))
+        print(f"results: {json_path} and {md_path}")
         return 0
     with bench_server(args.database_url) as base_url:
         if args.command == "backup_rss":

@@ -118,3 +118,40 @@ def test_load_bench_reports_each_window_and_no_failed_write(pg_server: Server, t
     assert windows["before"]["writes"] > 0 and windows["during"]["writes"] > 0  # type: ignore[index]
     assert [w["errors"] for w in windows.values()] == [0, 0, 0]  # type: ignore[attr-defined]
     assert "| during the migration |" in markdown
+
+
+# --- python -m bench load: pgbench plays the v1 application during each runbook step (issue #14) ----------
+
+
+def test_pgbench_log_lines_are_parsed_with_the_schedule_lag_in_the_latency() -> None:
+    from bench import pgbench_load
+
+    done = pgbench_load.parse_log_line("3 17 2500 0 1796418982 500000 120")
+    assert done == pgbench_load.Transaction(due=1796418982.4975, latency_ms=2.5, failed=False)
+    failed = pgbench_load.parse_log_line("1 4 failed 0 1796418983 0 10")
+    assert failed is not None and failed.failed
+    assert pgbench_load.parse_log_line("2 9 12") is None, "the line cut when pgbench was stopped"
+    stderr = (
+        "client 3 got an error in command 4 (SQL) of script 0; ERROR:  deadlock detected\n"
+        "client 5 script 0 aborted in command 2 query 0: ERROR:  canceling statement due to lock timeout\n"
+    )
+    assert pgbench_load.aborted_clients(stderr) == 1
+    summary = pgbench_load.summarise([done, failed], 1796418982.0, 1796418983.5)
+    assert summary == {"transactions": 2, "failed": 1, "p50_ms": 2.5, "p99_ms": 2.5, "max_ms": 2.5}
+
+
+def test_pgbench_load_runs_every_step_under_load_and_reports_it(pg_server: Server, tmp_path: Path) -> None:
+    from bench import pgbench_load
+
+    options = pgbench_load.LoadOptions(calls=TINY, rate=50, runs=1, warmup=1.0, tail=1.5)
+    document = pgbench_load.run(pg_server.url("postgres"), options)
+    steps = {str(s["step"]): s for s in document["steps"]}  # type: ignore[attr-defined]
+    assert list(steps) == list(pgbench_load.STEPS)
+    # Not the timings, nor every exit code (some steps only go green with #14's other points): the harness.
+    assert steps["migrate --dry-run"]["exit_codes"] == [0]
+    assert all(s["transactions"] > 0 for s in steps.values()), "pgbench wrote during every step"
+    assert all(s["aborted_clients"] == 0 for s in steps.values())
+    json_path, md_path = pgbench_load.write(tmp_path, "load_pgbench", document)
+    assert json.loads(json_path.read_text(encoding="utf-8"))["calls"] == TINY
+    table = md_path.read_text(encoding="utf-8")
+    assert "| `migrate --dry-run` | 0 |" in table and "| `rollback --level data` |" in table

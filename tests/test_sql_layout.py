@@ -52,5 +52,7 @@ def test_runtime_sql_uses_one_placeholder_style(path: Path) -> None:
     if area in DBA_CHECK_DIRS:
         # DBA checks run unchanged with psql -f: no placeholders at all (scope: voice_migration.tenant_ids).
         assert "%(" not in code and not re.search(r"\{\w+\}", code), "a DBA check takes no placeholders"
-    elif area != "backup":
-        assert not re.search(r"\{\w+\}", code), "{identifier} fields only in sql/backup/ (psycopg.sql composition)"
+    elif area not in ("backup", "dry_run"):
+        assert not re.search(r"\{\w+\}", code), (
+            "{identifier} fields only in sql/backup/ and sql/dry_run/ (psycopg.sql composition)"
+        )

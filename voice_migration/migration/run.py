@@ -8,8 +8,10 @@ resumable) -> ``verify`` (the v2 validation checks). The rollout flag is never t
 * A real run commits batch by batch; its resume state lives in the database
   (``voice_migration.backfill_progress``), so a killed or interrupted run is resumed by
   running the same command again.
-* A dry run does all of it — the backup, the revisions and every phase — in one
-  transaction on one connection, reports what would change, and rolls it back.
+* A dry run takes no lock an application write waits on (issue #14): in one transaction that is
+  always rolled back, it copies the tables into ``pg_temp``, installs head's transform there and runs
+  every step on the copies (:mod:`voice_migration.migration.dry_run`). The revisions' DDL on the
+  application tables and the backup's copy are not rehearsed; the report says so.
 * One run at a time: the operation lock of :mod:`voice_migration.infra.locks`, shared with the
   data restore, refuses a second run at once.
 
@@ -30,16 +32,15 @@ from typing import TYPE_CHECKING
 
 import psycopg
 import sqlalchemy
-from sqlalchemy import create_engine, pool
 
 from alembic import command
-from voice_migration.infra.db import apply_timeouts, connect
-from voice_migration.infra.errors import CheckFailed, ConnectionFailed, OperationRefused, UsageError
+from voice_migration.infra.db import connect
+from voice_migration.infra.errors import CheckFailed, OperationRefused, UsageError
 from voice_migration.infra.events import emit
 from voice_migration.infra.locks import exclusive_operation, retry_on_lock_timeout
 from voice_migration.infra.resources import read_sql
-from voice_migration.infra.settings import Settings, sqlalchemy_url
-from voice_migration.migration import backfill, revisions
+from voice_migration.infra.settings import Settings
+from voice_migration.migration import backfill, dry_run, revisions
 from voice_migration.migration.backup import create_backup, table_exists
 from voice_migration.migration.backup_export import export_backup
 from voice_migration.migration.scope import describe_scope, require_known_tenants, set_scope
@@ -248,12 +249,10 @@ def _redacted(conn: Conn) -> str:
 # --- the steps ------------------------------------------------------------------------------
 
 
-def _upgrade(settings: Settings, target: str, connection: sqlalchemy.Connection | None = None) -> None:
-    """``alembic upgrade TARGET`` with the backfill left to the phases; on ``connection`` when given (dry run)."""
+def _upgrade(settings: Settings, target: str) -> None:
+    """``alembic upgrade TARGET`` with the backfill left to the phases."""
     config = revisions.alembic_config(settings.database_url)
     config.attributes["skip_backfill"] = True
-    if connection is not None:
-        config.attributes["connection"] = connection
     try:
         command.upgrade(config, target)
     except sqlalchemy.exc.DBAPIError as exc:
@@ -263,8 +262,9 @@ def _upgrade(settings: Settings, target: str, connection: sqlalchemy.Connection 
         raise
 
 
-def _quarantine(conn: Conn, tenant_ids: Sequence[str] | None) -> tuple[QuarantineGroup, ...]:
-    if not table_exists(conn, "voice_migration", "quarantine"):
+def _quarantine(conn: Conn, tenant_ids: Sequence[str] | None, *, shadow: bool = False) -> tuple[QuarantineGroup, ...]:
+    # A dry run's copies always have a quarantine (0003's table, made on the copy when missing).
+    if not shadow and not table_exists(conn, "voice_migration", "quarantine"):
         return ()  # stopped before the revisions made it
     with conn.transaction():
         set_scope(conn, tenant_ids)
@@ -407,12 +407,19 @@ def _steps(
         log.warning("--skip-backup: NO BACKUP is taken; a data rollback of this run will not be possible")
     else:
         with run.step("backup") as out:
-            info = create_backup(conn, options.tenant_ids, kind="migrate")
-            # A dry run's backup is rolled back with everything else: its id would mislead.
-            backup_id = None if options.dry_run else info.backup_id
-            copied = f"{info.configs_count:,} configs, {info.calls_count:,} calls"
-            note = f"would back up {copied}" if options.dry_run else f"{backup_id}: {copied}"
-            out.append(StepSummary("backup", info.configs_count + info.calls_count, 0.0, note))
+            if options.dry_run:
+                # Counted, not copied: the copy is the real run's work (and its manifest row goes
+                # into the private copy's manifest, so verify's record_counts compares with it).
+                with conn.transaction():
+                    set_scope(conn, options.tenant_ids)
+                    _, configs, calls = dry_run.would_back_up(conn, plan.current_revision)
+                note = f"would back up {configs:,} configs, {calls:,} calls"
+                out.append(StepSummary("backup", configs + calls, 0.0, note))
+            else:
+                info = create_backup(conn, options.tenant_ids, kind="migrate")
+                backup_id = info.backup_id
+                copied = f"{info.configs_count:,} configs, {info.calls_count:,} calls"
+                out.append(StepSummary("backup", info.configs_count + info.calls_count, 0.0, f"{backup_id}: {copied}"))
         if options.backup_to is not None:
             _export(conn, run, options.backup_to, backup_id)
     if should_stop():
@@ -481,11 +488,19 @@ def _execute(
 ) -> MigrationResult:
     session = _dry_run_session if options.dry_run else _real_session
     with session(settings, plan) as (conn, upgrade):
+
+        def audit(step: str) -> None:
+            if options.dry_run:  # the guard of issue #14: no lock an application write waits on
+                dry_run.audit_locks(conn, step)
+
         backup_id, preflight, stopped = _steps(conn, run, plan, options, upgrade, stop)
+        audit("the backfill phases")
         verification = None if stopped else _verify(conn, run, options)
-        quarantine = _quarantine(conn, options.tenant_ids)
+        quarantine = _quarantine(conn, options.tenant_ids, shadow=options.dry_run)
         samples = _samples(conn, options.tenant_ids) if options.dry_run and options.verbose else ()
-        final = revisions.current_revision(conn) or plan.current_revision
+        audit("verification")
+        # A dry run never changes the revision; a real run reports where it got to.
+        final = (revisions.current_revision(conn) if not options.dry_run else None) or plan.current_revision
     return MigrationResult(
         plan, tuple(run.steps), backup_id, quarantine, preflight, verification, samples, final,
         time.perf_counter() - started, interrupted=stopped,
@@ -507,48 +522,18 @@ def _real_session(settings: Settings, plan: MigrationPlan) -> Session:
         yield conn, upgrade
 
 
-def _dry_run_upgrade(settings: Settings, plan: MigrationPlan, connection: sqlalchemy.Connection) -> str:
-    """Rehearse the revisions that can run in a transaction: up to the expand revision.
-
-    The revisions after it (the backfill revision) build an index CONCURRENTLY and commit per
-    batch, outside any transaction; they cannot be rolled back, so a dry run does not run them.
-    Their data work is what the phases rehearse; their index and constraint validation are not.
-    """
-    if EXPAND_REVISION not in plan.revisions_to_apply:
-        return f"not rehearsed: {', '.join(plan.revisions_to_apply)} run outside a transaction"
-    _upgrade(settings, EXPAND_REVISION, connection)
-    skipped = plan.revisions_to_apply[plan.revisions_to_apply.index(EXPAND_REVISION) + 1 :]
-    note = f"{plan.current_revision} -> {EXPAND_REVISION}"
-    return note + (f" ({', '.join(skipped)} not rehearsed: outside a transaction)" if skipped else "")
-
-
 @contextlib.contextmanager
 def _dry_run_session(settings: Settings, plan: MigrationPlan) -> Session:
-    """One transaction, rolled back at the end, shared by Alembic and every step."""
-    # One SQLAlchemy connection for Alembic, whose psycopg connection the steps use too.
-    engine = create_engine(
-        sqlalchemy_url(settings.database_url),
-        poolclass=pool.NullPool,
-        connect_args={"connect_timeout": settings.connect_timeout, "application_name": "voice-migration-dry-run"},
-    )
-    try:
-        sa_conn = engine.connect()
-    except sqlalchemy.exc.OperationalError as exc:
-        engine.dispose()
-        raise ConnectionFailed(f"the dry run cannot connect to {settings.redacted_url}: {exc.orig}") from exc
-    try:
-        raw = sa_conn.connection.driver_connection
-        assert isinstance(raw, psycopg.Connection)
-        conn: Conn = raw
-        apply_timeouts(conn, settings)
-        transaction = sa_conn.begin()
-        try:
-            # force_rollback: whatever happens, nothing is committed; and an accidental
-            # commit() inside the block raises instead of persisting half a dry run.
-            with conn.transaction(force_rollback=True):
-                yield conn, lambda: _dry_run_upgrade(settings, plan, sa_conn)
-        finally:
-            transaction.rollback()
-    finally:
-        sa_conn.close()
-        engine.dispose()
+    """One transaction, always rolled back, on a connection whose statements run on private copies.
+
+    See :mod:`voice_migration.migration.dry_run`: the application's tables are only read (ACCESS
+    SHARE, in one snapshot), never written, altered or row-locked.
+    """
+    with connect(settings, autocommit=True) as conn:
+        conn.execute("SET application_name = 'voice-migration-dry-run'")
+        # force_rollback: whatever happens, nothing is committed; and an accidental
+        # commit() inside the block raises instead of persisting half a dry run.
+        with conn.transaction(force_rollback=True):
+            dry_run.build_shadow(conn, plan.tenant_ids)
+            with dry_run.shadow_cursors(conn):
+                yield conn, lambda: dry_run.not_rehearsed(plan.revisions_to_apply)
