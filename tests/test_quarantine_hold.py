@@ -1,0 +1,171 @@
+"""The quarantine hold (issue #15 point 1): a tenant with a config v2 cannot read is served v1.
+
+The held set ``public.voice_agent_v2_held_tenants`` is kept by statement triggers on the configs; the SQL
+rule, the direct check and the cached check all read it, and a fixed config lifts the hold by itself.
+"""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from tests.conftest import add_tenants, settings_for
+from voice_migration import flags
+from voice_migration.migration.revisions import downgrade, upgrade
+from voice_migration.rollout.cache import CachedFlagCheck, load_snapshot
+
+Conn = psycopg.Connection[tuple[object, ...]]
+
+HELD_DRIFT = """
+SELECT coalesce(a.tenant_id, h.tenant_id), a.configs, h.configs
+  FROM (SELECT tenant_id, count(*)::integer AS configs FROM voice_agent_configs
+         WHERE schema_version IS DISTINCT FROM 'v2' AND tenant_id IS NOT NULL GROUP BY tenant_id) AS a
+  FULL JOIN voice_agent_v2_held_tenants AS h ON h.tenant_id = a.tenant_id
+ WHERE a.configs IS DISTINCT FROM h.configs
+"""
+
+
+@pytest.fixture()
+def head_conn(head_database_url: str) -> Conn:
+    with psycopg.connect(head_database_url, autocommit=True) as conn:
+        yield conn  # type: ignore[misc]
+
+
+def add_config(conn: Conn, config_id: str, tenant_id: str, *, voice_id: str | None = "voice-1") -> None:
+    """A config written by a v1 application; without a voice_id the dual-write trigger quarantines it."""
+    conn.execute(
+        "INSERT INTO voice_agent_configs (id, tenant_id, name, prompt, voice_id, language, enabled) "
+        "VALUES (%s, %s, 'Agent', 'Hola, agenda citas', %s, 'es-MX', true)",
+        (config_id, tenant_id, voice_id),
+    )
+
+
+def held(conn: Conn) -> dict[str, int]:
+    return {str(t): int(c) for t, c in conn.execute("SELECT tenant_id, configs FROM voice_agent_v2_held_tenants")}  # type: ignore[call-overload]
+
+
+def enabled(conn: Conn, tenant_id: str) -> bool:
+    row = conn.execute("SELECT voice_agent_v2_enabled(%s)", (tenant_id,)).fetchone()
+    return bool(row and row[0])
+
+
+def test_a_tenant_with_a_quarantined_config_is_served_v1_at_100_percent(head_conn: Conn) -> None:
+    add_tenants(head_conn, 3)
+    add_config(head_conn, "c1", "tenant-1")
+    add_config(head_conn, "c2", "tenant-2")
+    add_config(head_conn, "c3", "tenant-2", voice_id=None)  # quarantined: no voice_id
+    flags.update_rollout_percentage(head_conn, 100, "ann")
+
+    assert held(head_conn) == {"tenant-2": 1}
+    assert enabled(head_conn, "tenant-1") and enabled(head_conn, "tenant-3")
+    assert not enabled(head_conn, "tenant-2")
+    assert not flags.should_use_voice_agent_v2(head_conn, "tenant-2")
+    snapshot = load_snapshot(head_conn)
+    assert snapshot.held == frozenset({"tenant-2"})
+    assert [snapshot.is_enabled(t) for t in ("tenant-1", "tenant-2", "tenant-3")] == [True, False, True]
+
+
+def test_an_override_still_beats_the_hold(head_conn: Conn) -> None:
+    add_tenants(head_conn, 1)
+    add_config(head_conn, "c1", "tenant-1", voice_id=None)
+    flags.update_rollout_percentage(head_conn, 100, "ann")
+    head_conn.execute("INSERT INTO voice_agent_v2_tenant_overrides (tenant_id, enabled) VALUES ('tenant-1', true)")
+    assert enabled(head_conn, "tenant-1")
+    assert load_snapshot(head_conn).is_enabled("tenant-1")
+
+
+def test_fixing_the_v1_row_lifts_the_hold_and_notifies_the_caches(head_database_url: str, head_conn: Conn) -> None:
+    add_tenants(head_conn, 1)
+    add_config(head_conn, "c1", "tenant-1", voice_id=None)
+    add_config(head_conn, "c2", "tenant-1", voice_id=None)
+    flags.update_rollout_percentage(head_conn, 100, "ann")
+    with CachedFlagCheck(settings_for(head_database_url), ttl=60) as check:
+        assert not check.is_enabled("tenant-1")
+        with psycopg.connect(head_database_url, autocommit=True) as listener:
+            listener.execute("LISTEN voice_agent_v2_flags")
+            head_conn.execute("UPDATE voice_agent_configs SET voice_id = 'voice-9' WHERE id = 'c1'")
+            assert held(head_conn) == {"tenant-1": 1}  # one config still quarantined
+            assert list(listener.notifies(timeout=0.5, stop_after=1)) == []  # the set did not change
+            head_conn.execute("UPDATE voice_agent_configs SET voice_id = 'voice-9' WHERE id = 'c2'")
+            payloads = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
+        assert payloads == ["voice_agent_v2_held_tenants"]
+        assert held(head_conn) == {}
+        assert enabled(head_conn, "tenant-1")
+        deadline = time.monotonic() + 5
+        while not check.is_enabled("tenant-1") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert check.is_enabled("tenant-1")
+
+
+def test_every_kind_of_write_keeps_the_set_exact(head_conn: Conn) -> None:
+    add_tenants(head_conn, 3)
+    head_conn.execute(
+        "INSERT INTO voice_agent_configs (id, tenant_id, name, prompt, voice_id, language, enabled) "
+        "SELECT 'c' || g, 'tenant-' || (g % 3 + 1), 'Agent', 'Hola', CASE WHEN g % 4 = 0 THEN NULL ELSE 'v' END, "
+        "'es', true FROM generate_series(1, 40) AS g"
+    )
+    assert head_conn.execute(HELD_DRIFT).fetchall() == []
+    assert sum(held(head_conn).values()) == 10
+    # A tenant_id change moves the count; deleting removes it; a multi-row fix releases many.
+    head_conn.execute("UPDATE voice_agent_configs SET tenant_id = 'tenant-3' WHERE id IN ('c4', 'c8')")
+    assert head_conn.execute(HELD_DRIFT).fetchall() == []
+    head_conn.execute("DELETE FROM voice_agent_configs WHERE id = 'c12'")
+    assert head_conn.execute(HELD_DRIFT).fetchall() == []
+    head_conn.execute("UPDATE voice_agent_configs SET voice_id = 'v' WHERE id IN ('c16', 'c20', 'c24')")
+    assert head_conn.execute(HELD_DRIFT).fetchall() == []
+    head_conn.execute("UPDATE voice_agent_configs SET tenant_id = NULL WHERE id = 'c28'")
+    assert head_conn.execute(HELD_DRIFT).fetchall() == []
+    head_conn.execute("TRUNCATE voice_agent_configs")
+    assert held(head_conn) == {}
+
+
+def test_refresh_repairs_a_set_written_with_triggers_off_and_keeps_held_since(head_conn: Conn) -> None:
+    add_tenants(head_conn, 2)
+    add_config(head_conn, "c1", "tenant-1", voice_id=None)
+    since = head_conn.execute("SELECT held_since FROM voice_agent_v2_held_tenants").fetchone()
+    with head_conn.transaction():
+        head_conn.execute("SET LOCAL session_replication_role = replica")
+        head_conn.execute("UPDATE voice_agent_configs SET tenant_id = 'tenant-2' WHERE id = 'c1'")
+        add_config(head_conn, "c2", "tenant-1", voice_id=None)
+    assert head_conn.execute(HELD_DRIFT).fetchall() != []
+    assert head_conn.execute("SELECT voice_migration.refresh_held_tenants()").fetchone() == (1,)
+    assert head_conn.execute(HELD_DRIFT).fetchall() == []
+    assert (
+        head_conn.execute("SELECT held_since FROM voice_agent_v2_held_tenants WHERE tenant_id = 'tenant-1'").fetchone()
+        == since
+    )
+
+
+def test_before_the_backfill_every_tenant_is_held_and_the_backfill_releases_them(v1_database_url: str) -> None:
+    with psycopg.connect(v1_database_url, autocommit=True) as conn:
+        add_tenants(conn, 4)
+        conn.execute(
+            "INSERT INTO voice_agent_configs (id, tenant_id, name, prompt, voice_id, language, enabled) "
+            "SELECT 'c' || g, 'tenant-' || (g % 4 + 1), 'Agent', 'Hola', CASE WHEN g = 1 THEN NULL ELSE 'v' END, "
+            "'es', true FROM generate_series(1, 20) AS g"
+        )
+    settings = settings_for(v1_database_url)
+    upgrade(settings, "0008_quarantine_hold")  # 0004 runs the whole backfill
+    with psycopg.connect(v1_database_url, autocommit=True) as conn:
+        assert held(conn) == {"tenant-2": 1}
+        downgrade(settings, "0007_live_safety")
+        assert conn.execute("SELECT to_regclass('public.voice_agent_v2_held_tenants')").fetchone() == (None,)
+        conn.execute("UPDATE voice_agent_configs SET schema_version = NULL WHERE id IN ('c2', 'c3')")
+        upgrade(settings, "head")
+        assert held(conn) == {"tenant-2": 1, "tenant-3": 1, "tenant-4": 1}
+        conn.execute("DELETE FROM voice_migration.backfill_progress")
+        conn.execute("CALL voice_migration.backfill(1)")
+        assert held(conn) == {"tenant-2": 1}
+
+
+def test_downgrade_reinstalls_the_released_rule(head_database_url: str) -> None:
+    settings = settings_for(head_database_url)
+    downgrade(settings, "0007_live_safety")
+    with psycopg.connect(head_database_url, autocommit=True) as conn:
+        source = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = 'voice_agent_v2_enabled'").fetchone()
+        assert source is not None and "held" not in str(source[0])
+        assert conn.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'voice_agent_configs_held%'"
+        ).fetchone() == (0,)
