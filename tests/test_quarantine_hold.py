@@ -11,7 +11,8 @@ import time
 import psycopg
 import pytest
 
-from tests.conftest import add_tenants, settings_for
+from tests.conftest import add_calls, add_tenants, settings_for
+from tests.helpers import run_cli
 from voice_migration import flags
 from voice_migration.migration.revisions import downgrade, upgrade
 from voice_migration.rollout.cache import CachedFlagCheck, load_snapshot
@@ -169,3 +170,69 @@ def test_downgrade_reinstalls_the_released_rule(head_database_url: str) -> None:
         assert conn.execute(
             "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'voice_agent_configs_held%'"
         ).fetchone() == (0,)
+
+
+def test_enable_tenant_refuses_a_held_tenant_naming_its_configs_and_force_is_audited(
+    head_database_url: str, head_conn: Conn
+) -> None:
+    add_tenants(head_conn, 2)
+    add_config(head_conn, "c1", "tenant-1", voice_id=None)
+    add_config(head_conn, "c2", "tenant-1")
+    flags.update_rollout_percentage(head_conn, 100, "ann")
+
+    refused = run_cli(["rollout", "enable-tenant", "tenant-1", "--by", "ann"], database_url=head_database_url)
+    assert refused.returncode == 1
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "held on v1" in refused.stderr and "c1 (" in refused.stderr and "voice_id" in refused.stderr
+    assert "c2" not in refused.stderr
+    assert head_conn.execute("SELECT count(*) FROM voice_agent_v2_tenant_overrides").fetchone() == (0,)
+
+    forced = run_cli(
+        ["rollout", "enable-tenant", "tenant-1", "--by", "ann", "--force", "--reason", "pilot"],
+        database_url=head_database_url,
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert enabled(head_conn, "tenant-1")
+    action, reason = head_conn.execute(
+        "SELECT action, reason FROM voice_agent_v2_flag_audit WHERE tenant_id = 'tenant-1' ORDER BY id DESC LIMIT 1"
+    ).fetchone() or (None, None)
+    assert action == "enable_tenant_forced"
+    assert "pilot" in str(reason) and "FORCED past the quarantine hold: c1" in str(reason)
+    assert (
+        run_cli(["rollout", "enable-tenant", "tenant-2", "--by", "ann"], database_url=head_database_url).returncode == 0
+    )
+
+
+def test_status_and_advance_report_the_held_tenants(head_database_url: str, head_conn: Conn) -> None:
+    add_tenants(head_conn, 3)
+    add_config(head_conn, "c1", "tenant-1", voice_id=None)
+    add_config(head_conn, "c2", "tenant-1", voice_id=None)
+    add_config(head_conn, "c3", "tenant-2", voice_id=None)
+    status = run_cli(["rollout", "status"], database_url=head_database_url)
+    assert status.returncode == 0, status.stderr
+    assert "2 tenants held on v1 by 3 configs in quarantine: tenant-1 (2), tenant-2 (1)" in status.stdout
+    assert flags.get_rollout_status(head_conn).as_dict()["held"] == {
+        "tenants": 2,
+        "configs": 3,
+        "first": [{"tenant_id": "tenant-1", "configs": 2}, {"tenant_id": "tenant-2", "configs": 1}],
+    }
+    advance = run_cli(["rollout", "advance", "--by", "ann"], database_url=head_database_url)
+    assert advance.returncode == 0, advance.stderr
+    assert "2 tenants held on v1 by 3 configs in quarantine" in advance.stdout
+
+
+def test_v2_calls_not_marked_v2_warn_in_status_and_stop_advance(head_database_url: str, head_conn: Conn) -> None:
+    add_tenants(head_conn, 2)
+    flags.update_rollout_percentage(head_conn, 50, "ann")
+    head_conn.execute("UPDATE voice_agent_v2_flags SET step_started_at = now() - interval '3 days'")
+    add_calls(head_conn, "v1", 500)  # the v2 application writes its calls as 'v1' (the column default)
+    status = run_cli(["rollout", "status"], database_url=head_database_url)
+    assert status.returncode == 0
+    assert "warning:" in status.stdout and "not marking its calls" in status.stdout
+    advance = run_cli(["rollout", "advance", "--by", "ann"], database_url=head_database_url)
+    assert advance.returncode == 1
+    assert "the v2 application is not marking its calls" in advance.stderr
+    assert len(advance.stderr.strip().splitlines()) == 1
+    add_calls(head_conn, "v2", 500)
+    status = run_cli(["rollout", "status"], database_url=head_database_url)
+    assert "not marking" not in status.stdout

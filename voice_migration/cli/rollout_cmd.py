@@ -68,6 +68,8 @@ def render_status(status: flags.RolloutStatus) -> str:
             f"  - {status.v1.describe()}",
             f"  - {status.v2.describe()}",
             f"  - v2 error rate: {v2_rate}",
+            *([f"Held on v1: {status.held.describe()}"] if status.held.tenants else []),
+            *(f"warning: {warning}" for warning in status.warnings),
         ]
     )
 
@@ -104,9 +106,22 @@ def _add_tenant_command(name: str, change_override: _OverrideCommand, summary: s
         click.echo(describe_override_change(change))
 
 
-_add_tenant_command(
-    "enable-tenant", flags.enable_tenant_for_v2, "Force TENANT_ID into v2 whatever its bucket (the switch still wins)."
+@rollout_group.command("enable-tenant")
+@click.argument("tenant_id")
+@by_option
+@reason_option
+@click.option(
+    "--force", is_flag=True, help="Also for a tenant held on v1 by configs in quarantine (recorded in the audit)."
 )
+@database_url_option
+@handle_errors
+def enable_tenant_command(tenant_id: str, by: str, reason: str | None, force: bool, database_url: str | None) -> None:
+    """Force TENANT_ID into v2 whatever its bucket (the switch still wins); refused for a held tenant."""
+    with connect(settings_from(database_url), autocommit=True) as conn:
+        change = flags.enable_tenant_for_v2(conn, tenant_id, by, reason=reason, force=force)
+    click.echo(describe_override_change(change))
+
+
 _add_tenant_command("disable-tenant", flags.disable_tenant_for_v2, "Keep TENANT_ID on v1 whatever its bucket.")
 _add_tenant_command(
     "clear-tenant", flags.clear_tenant_override, "Remove TENANT_ID's override; its bucket decides again."
@@ -194,6 +209,8 @@ def advance_command(
     with connect(settings_from(database_url), autocommit=True) as conn:
         result = rollout.advance(conn, by, plan=rollout_plan, policy=policy, force=force, reason=reason)
     click.echo(f"Plan: {rollout_plan.describe()}")
+    if result.held.tenants:
+        click.echo(f"Held on v1: {result.held.describe()}")
     if result.to_percentage is None and result.refusal is None:
         click.echo(f"Already at {result.from_percentage} %, the last step of the plan: nothing to advance.")
         return

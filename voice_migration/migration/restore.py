@@ -211,6 +211,16 @@ def _has_user_triggers(conn: Conn, table: str) -> bool:
     return bool(row and row[0])
 
 
+def _refresh_held_tenants(conn: Conn, backup: BackupInfo) -> None:
+    # The configs were written with their triggers off, the held-set triggers too: recompute the set
+    # for the restored scope (revision 0008_quarantine_hold on), so restored v1-shape configs hold their
+    # tenants on v1 at once.
+    row = conn.execute("SELECT to_regproc('voice_migration.refresh_held_tenants') IS NOT NULL").fetchone()
+    if row and row[0]:
+        tenants = None if backup.tenant_ids is None else list(backup.tenant_ids)
+        conn.execute("SELECT voice_migration.refresh_held_tenants(%s::text[])", (tenants,))
+
+
 def _restore_once(conn: Conn, backup_id: str) -> RestoreResult:
     started = time.perf_counter()
     with conn.transaction():
@@ -239,6 +249,7 @@ def _restore_once(conn: Conn, backup_id: str) -> RestoreResult:
             if triggers:
                 conn.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(live))
             log.debug("restored %s from %s", table.source, backup_id)
+        _refresh_held_tenants(conn, backup)
         _verify_restored(conn, backup, present)
     return RestoreResult(backup_id, safety.backup_id, tables, skipped, time.perf_counter() - started)
 

@@ -32,6 +32,7 @@ from psycopg import sql
 from voice_migration.infra.db import connect
 from voice_migration.infra.errors import VoiceMigrationError
 from voice_migration.infra.settings import Settings
+from voice_migration.rollout.hold import held_set_exists
 from voice_migration.rollout.state import as_int, flags_sql
 
 log = logging.getLogger(__name__)
@@ -77,12 +78,6 @@ class FlagSnapshot:
         if tenant_id in self.held:
             return False
         return bucket(tenant_id) < self.percentage
-
-
-def held_set_exists(conn: psycopg.Connection[tuple[object, ...]]) -> bool:
-    """True when the database has ``public.voice_agent_v2_held_tenants`` (revision 0008_quarantine_hold on)."""
-    row = conn.execute("SELECT to_regclass('public.voice_agent_v2_held_tenants') IS NOT NULL").fetchone()
-    return bool(row and row[0])
 
 
 def load_snapshot(conn: psycopg.Connection[tuple[object, ...]]) -> FlagSnapshot:

@@ -13,12 +13,20 @@ audited by the database, and is notified after it commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from voice_migration.flags import set_tenant_override
 from voice_migration.infra.errors import OperationRefused, UsageError
-from voice_migration.rollout.health import GateCheck, HealthPolicy, HealthReport, evaluate_health, format_duration
+from voice_migration.rollout.health import (
+    GateCheck,
+    HealthPolicy,
+    HealthReport,
+    attribution_check,
+    evaluate_health,
+    format_duration,
+)
+from voice_migration.rollout.hold import HoldSummary, hold_summary
 from voice_migration.rollout.plan import DEFAULT_PLAN, RolloutPlan
 from voice_migration.rollout.state import (
     Conn,
@@ -45,6 +53,7 @@ class AdvanceResult:
     change: FlagChange | None
     forced: bool = False
     refusal: str | None = None
+    held: HoldSummary = field(default_factory=HoldSummary)
 
     @property
     def advanced(self) -> bool:
@@ -76,6 +85,7 @@ def advance(
     """
     policy = policy or HealthPolicy()
     action = "advance_forced" if force else "advance"
+    on_hold = hold_summary(conn)
     with flag_change(conn, action=action, changed_by=advanced_by, reason=reason) as change:
         state = change.state
         step = plan.next_step(state.percentage)
@@ -91,9 +101,10 @@ def advance(
                 f"the master switch is off at {state.percentage} % (a total rollback, by {state.updated_by} "
                 f"at {state.updated_at:%Y-%m-%d %H:%M} UTC): advance does not turn v2 back on; when the cause is "
                 "fixed, run `voice-migration rollout set-percentage N --by WHO`",
+                on_hold,
             )
         if step is None:
-            return AdvanceResult(state.percentage, None, (), None, None, force)
+            return AdvanceResult(state.percentage, None, (), None, None, force, held=on_hold)
         checks: tuple[GateCheck, ...] = ()
         health = None
         if state.percentage > 0:
@@ -105,7 +116,8 @@ def advance(
                 f"at {state.percentage} % for {format_duration(held)} (minimum {format_duration(required)})",
             )
             health = evaluate_health(conn, policy)
-            checks = (hold, *health.checks)
+            attribution = attribution_check(health.v2, state.database_now - state.step_started_at, policy.window)
+            checks = (hold, *((attribution,) if attribution else ()), *health.checks)
         failed = [check for check in checks if not check.passed]
         if failed and not force:
             return AdvanceResult(
@@ -118,6 +130,7 @@ def advance(
                 f"not advancing from {state.percentage} % to {target} %: "
                 f"{'; '.join(f'{c.name}: {c.evidence}' for c in failed)}; "
                 "wait and run advance again, or roll back (`voice-migration rollback`) if v2 is unhealthy",
+                on_hold,
             )
         gate = "; ".join(f"{c.name} {'ok' if c.passed else 'FAILED'}: {c.evidence}" for c in checks)
         forced = f"FORCED past failed checks ({', '.join(c.name for c in failed)})" if failed else ""
@@ -128,7 +141,7 @@ def advance(
         f"voice agent v2 advanced from {state.percentage} % to {step.percentage} % by {result.changed_by}"
         + (" (forced past the health gate)" if failed else ""),
     )
-    return AdvanceResult(state.percentage, step.percentage, checks, health, result, force)
+    return AdvanceResult(state.percentage, step.percentage, checks, health, result, force, held=on_hold)
 
 
 def rollback_tenant(conn: Conn, tenant_id: str, rolled_back_by: str, *, reason: str | None = None) -> OverrideChange:
