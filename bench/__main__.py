@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else "")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    migration = sub.add_parser("migration", help="throughput: project vs bare SQL vs row by row")
+    migration = sub.add_parser("migration", help="throughput: project vs limit vs batching overhead vs row by row")
     migration.add_argument("--calls", type=int, nargs="+", default=[100_000, 1_000_000], help="sizes, in calls")
     migration.add_argument("--runs", type=int, default=3, help="runs per size (medians are reported)")
     migration.add_argument("--sample", type=int, default=2_000, help="calls done by the row-by-row baseline")

@@ -1,8 +1,8 @@
-"""Throughput benchmark: this project against the bare-SQL limit and the row-by-row baseline.
+"""Throughput benchmark: this project against the honest limit, the batching overhead and row by row.
 
 For each size (calls; configs = calls/100, tenants = configs/10, the messy v1 cases planted), the data
 is seeded once into a template database; then, ``runs`` times, each contender gets its own copy of it
-and is measured in turn (project, bare, row-by-row: interleaved, so a noisy neighbour on the machine
+and is measured in turn (project, limit, batching overhead, row-by-row: interleaved, so a noisy neighbour on the machine
 hurts all of them alike). Ratios are taken per run, side by side, and their median is reported.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from bench import bare, project, row_by_row
+from bench import bare, limit, project, row_by_row
 from bench.common import (
     checkpoint,
     drop_database,
@@ -26,7 +26,9 @@ from bench.common import (
     server_settings,
 )
 
-CONTENDERS = ("project", "bare", "row_by_row")
+# "limit": hand-written SQL, no project function (bench/limit.py); "batching_overhead": one statement per
+# table over the project's own derive functions (bench/bare.py, the contender once called "bare").
+CONTENDERS = ("project", "limit", "batching_overhead", "row_by_row")
 # Not a contender of the issue, measured on request: PostgreSQL's floor for rewriting every call in place.
 EXTRA_CONTENDERS = ("update_floor",)
 T = TypeVar("T")
@@ -69,13 +71,15 @@ def _summary_project(runs: Sequence[project.ProjectRun], calls: int, rows: int) 
     }
 
 
-def _summary_bare(runs: Sequence[bare.BareRun], calls: int, rows: int) -> dict[str, object]:
+def _summary_bare(
+    runs: Sequence[bare.BareRun], calls: int, rows: int, steps: tuple[tuple[str, str | None], ...]
+) -> dict[str, object]:
     seconds = median([r.seconds for r in runs])
     return {
         "runs": [asdict(r) for r in runs],
         "median": {
             "seconds": seconds,
-            "steps": {name: median([r.steps[name] for r in runs]) for name, _ in bare.STEPS},
+            "steps": {name: median([r.steps[name] for r in runs]) for name, _ in steps},
             "other_seconds": median([r.seconds - sum(r.steps.values()) for r in runs]),
             "wal_bytes": median([r.wal_bytes for r in runs]),
             "size_growth_bytes": median([r.size_growth_bytes for r in runs]),
@@ -103,6 +107,7 @@ def bench_size(base_url: str, calls: int, options: MigrationBenchOptions) -> dic
     template, seed_seconds = make_v1_template(base_url, calls)
     project_runs: list[project.ProjectRun] = []
     bare_runs: list[bare.BareRun] = []
+    limit_runs: list[bare.BareRun] = []
     rbr_runs: list[row_by_row.RowByRowRun] = []
     floor_runs: list[float] = []
     try:
@@ -111,7 +116,9 @@ def bench_size(base_url: str, calls: int, options: MigrationBenchOptions) -> dic
                 project_runs.append(
                     _measure(base_url, template, "bench_project", lambda url: project.run(url, options.migrate_args))
                 )
-            if "bare" in options.contenders:
+            if "limit" in options.contenders:
+                limit_runs.append(_measure(base_url, template, "bench_limit", limit.run))
+            if "batching_overhead" in options.contenders:
                 bare_runs.append(_measure(base_url, template, "bench_bare", bare.run))
             if "row_by_row" in options.contenders:
                 rbr_runs.append(
@@ -131,8 +138,10 @@ def bench_size(base_url: str, calls: int, options: MigrationBenchOptions) -> dic
     ratios: dict[str, float] = {}
     if project_runs:
         result["project"] = _summary_project(project_runs, spec.calls, rows)
+    if limit_runs:
+        result["limit"] = _summary_bare(limit_runs, spec.calls, rows, limit.STEPS)
     if bare_runs:
-        result["bare"] = _summary_bare(bare_runs, spec.calls, rows)
+        result["batching_overhead"] = _summary_bare(bare_runs, spec.calls, rows, bare.STEPS)
     if rbr_runs:
         result["row_by_row"] = _summary_row_by_row(rbr_runs)
     if floor_runs:
@@ -141,10 +150,20 @@ def bench_size(base_url: str, calls: int, options: MigrationBenchOptions) -> dic
             "runs": floor_runs,
             "median": {"seconds": seconds, "calls_per_second": spec.calls / seconds},
         }
-    if project_runs and bare_runs:
-        pairs = list(zip(project_runs, bare_runs, strict=True))
-        ratios["project_over_bare"] = median([p.seconds / b.seconds for p, b in pairs])
-        result["same_result"] = all(p.checksum == b.checksum for p, b in pairs)
+    same: list[bool] = []
+    for key, others in (("limit", limit_runs), ("batching_overhead", bare_runs)):
+        if project_runs and others:
+            pairs = list(zip(project_runs, others, strict=True))
+            ratios[f"project_over_{key}"] = median([p.seconds / b.seconds for p, b in pairs])
+            # Per step, side by side: which part of migrate is how far from the same part of the contender.
+            for name in {n for b in others for n in b.steps}:
+                ratios[f"{name}_over_{key}"] = median(
+                    [p.steps[name] / b.steps[name] for p, b in pairs if name in p.steps and b.steps[name] > 0]
+                )
+            result[f"same_result_as_{key}"] = all(p.checksum == b.checksum for p, b in pairs)
+            same.append(result[f"same_result_as_{key}"])  # type: ignore[arg-type]
+    if same:
+        result["same_result"] = all(same)
     if project_runs and rbr_runs:
         # Speed-up in rows/s, per run: the project's calls/s end to end over the baseline's rows/s.
         ratios["project_over_row_by_row"] = median(

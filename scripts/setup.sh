@@ -27,3 +27,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test,embedded]'
+
+# The TypeScript flag client (clients/typescript): its dependencies, exactly as the committed lockfile pins
+# them (node_modules is not committed). Skipped when up to date; tests/test_typescript_client.py fails
+# without node unless VOICE_MIGRATION_SKIP_NODE=1.
+if command -v npm >/dev/null 2>&1; then
+    ts_client=clients/typescript
+    if [ ! -f "$ts_client/node_modules/.package-lock.json" ] \
+        || [ "$ts_client/package-lock.json" -nt "$ts_client/node_modules/.package-lock.json" ]; then
+        (cd "$ts_client" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+else
+    echo "setup: npm not found: the TypeScript client's tests need node >= 20 (or set VOICE_MIGRATION_SKIP_NODE=1)" >&2
+fi

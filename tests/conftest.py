@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime
 
 import psycopg
 import pytest
@@ -133,14 +134,16 @@ def add_calls(
     failed: int = 0,
     latency_ms: float = 400.0,
     age: str = "1 hour",
+    at: datetime | None = None,
 ) -> None:
-    """Insert ``count`` calls of ``version`` made ``age`` ago, ``failed`` of them failed, all at ``latency_ms``."""
+    """Insert ``count`` calls of ``version`` made ``age`` ago (or at ``at``), ``failed`` of them failed."""
     conn.execute(
         "INSERT INTO voice_agent_calls (id, tenant_id, status, latency_ms, version, created_at) "
         "SELECT %s || '-' || md5(random()::text) || g, 'tenant-1', "
-        "CASE WHEN g <= %s THEN 'failed' ELSE 'completed' END, %s, %s, now() - %s::interval "
+        "CASE WHEN g <= %s THEN 'failed' ELSE 'completed' END, %s, %s, "
+        "coalesce(%s::timestamptz, now() - %s::interval) "
         "FROM generate_series(1, %s) AS g",
-        (version, failed, latency_ms, version, age, count),
+        (version, failed, latency_ms, version, at, age, count),
     )
 
 

@@ -92,7 +92,7 @@ def test_an_existing_v1_database_is_adopted_with_stamp(database_url: str) -> Non
 def revisions_sql_baseline() -> bytes:
     from voice_migration.infra.resources import read_sql
 
-    return read_sql("baseline/v1_schema.sql").encode()
+    return read_sql("revisions/0001_v1_baseline/10_v1_schema.sql").encode()
 
 
 def test_seed_is_deterministic_for_a_given_seed(v1_database_url: str, database_url: str) -> None:

@@ -3,6 +3,7 @@ offline SQL, lock and statement timeouts, the guarded sunset."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import signal
 import subprocess
@@ -367,9 +368,11 @@ def test_the_v1_sunset_is_never_in_head_and_refuses_an_unfinished_rollout(migrat
 
 def test_sql_files_say_what_they_do(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[1] / "sql"
-    for area in ("expand", "catalogs", "transform", "backfill", "downgrade", "sunset"):
-        for path in sorted((root / area).glob("*.sql")):
-            head = path.read_text(encoding="utf-8")[:2000]
+    for area in ("revisions", "objects"):
+        for path in sorted(p for p in (root / area).rglob("*") if p.suffix in (".sql", ".objects")):
+            mark = "--" if path.suffix == ".sql" else "#"  # an .objects manifest comments with '#'
+            lines = path.read_text(encoding="utf-8").splitlines()  # the header: comments before the first statement
+            head = "\n".join(itertools.takewhile(lambda line, mark=mark: not line or line.startswith(mark), lines))
             assert "What:" in head and "Re-run:" in head and "Inputs:" in head, path
 
 

@@ -1,4 +1,4 @@
-"""v1 baseline: the v1 tables as they exist in production (DESIGN.md section 3).
+"""v1 baseline: the v1 tables as they exist in production (DESIGN.md section 3; sql/revisions/0001_v1_baseline/).
 
 A fresh database gets them from here; an existing v1 database is adopted with
 ``alembic stamp 0001_v1_baseline`` (or ``voice-migration migrate``, which asks
@@ -10,7 +10,7 @@ Revises:
 
 from collections.abc import Sequence
 
-from voice_migration.migration.revision_ops import execute, run_sql_file, set_timeouts
+from voice_migration.migration.revision_ops import execute, run_revision_sql, set_timeouts
 
 revision: str = "0001_v1_baseline"
 down_revision: str | Sequence[str] | None = None
@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     set_timeouts()
-    run_sql_file("baseline/v1_schema.sql")
+    run_revision_sql(revision)  # sql/revisions/0001_v1_baseline/
 
 
 def downgrade() -> None:

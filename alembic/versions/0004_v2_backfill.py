@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from alembic import context, op
 from voice_migration.infra.errors import ConfigurationError
-from voice_migration.migration.revision_ops import execute, run_sql_file, set_timeouts
+from voice_migration.migration.revision_ops import execute, run_revision_sql, run_sql_file, set_timeouts
 
 revision: str = "0004_v2_backfill"
 down_revision: str | Sequence[str] | None = "0003_v2_expand"
@@ -45,10 +45,11 @@ def upgrade() -> None:
     set_timeouts()
     batch_size = _batch_size()
     with op.get_context().autocommit_block():
-        run_sql_file("backfill/40_index.sql")
+        # 0003's early index file (idempotent): a database upgraded before 0003 built it still gets it.
+        run_sql_file("revisions/0003_v2_expand/concurrently/10_calls_index.sql")
         if not _skip_backfill():
             execute(f"CALL voice_migration.backfill({batch_size})")
-    run_sql_file("backfill/50_validate.sql")
+    run_revision_sql(revision)  # sql/revisions/0004_v2_backfill/: VALIDATE CONSTRAINT
 
 
 def downgrade() -> None:

@@ -5,8 +5,7 @@
 --       {scope_column} is in the tenant scope, keys it on {key} and hides it from PUBLIC.
 -- Inputs: template placeholders, filled with quoted identifiers by voice_migration/migration/backup.py:
 --         {backup}, {source}, {scope_column}, {key}; the tenant scope comes from the
---         transaction setting voice_migration.scope_tenant_ids (the text of a
---         text[] value; empty = every tenant).
+--         transaction setting voice_migration.tenant_ids = 'a,b' (empty or unset = every tenant).
 -- Re-run: no — CREATE TABLE fails if {backup} exists (backup ids are never reused).
 
 CREATE TABLE {backup} (LIKE {source});
@@ -14,8 +13,8 @@ CREATE TABLE {backup} (LIKE {source});
 INSERT INTO {backup}
 SELECT *
 FROM {source} AS s
-WHERE nullif(current_setting('voice_migration.scope_tenant_ids', true), '') IS NULL
-   OR s.{scope_column} = ANY (nullif(current_setting('voice_migration.scope_tenant_ids', true), '')::text[]);
+WHERE nullif(btrim(current_setting('voice_migration.tenant_ids', true)), '') IS NULL
+   OR s.{scope_column} = ANY (regexp_split_to_array(nullif(btrim(current_setting('voice_migration.tenant_ids', true)), ''), '\s*,\s*'));
 
 ALTER TABLE {backup} ADD PRIMARY KEY ({key});
 

@@ -1,4 +1,4 @@
--- change_context.sql — say who changes the flags, how and why, for the audit trigger (guards.sql).
+-- change_context.sql — say who changes the flags, how and why, for the audit trigger (sql/objects/voice_agent_v2_audit_change/).
 --
 -- What: sets the transaction-local settings voice_agent_v2.changed_by, voice_agent_v2.action and
 --   voice_agent_v2.reason, which the stamp and audit triggers read for every row written afterwards

@@ -5,7 +5,9 @@
 --   the column's default; case is ignored; other values belong to neither), a failed call is
 --   lower(status) IN ('failed', 'error') (docs/INTERNALS.md), and p95 is percentile_cont(0.95) over
 --   the calls with a latency. Used by `rollout status` (24 h) and the `rollout advance` health gate.
--- Inputs: %(window)s (interval): calls with created_at >= now() - window.
+-- Inputs: %(window)s (interval): calls with created_at >= now() - window; %(now)s (timestamptz or NULL):
+--   when given, the window ends there instead of at now() (calls created after it are left out), so
+--   `rollout watch` can evaluate on a clock of its own (tests simulate days of traffic without sleeping).
 -- Re-run: safe (read-only).
 
 SELECT cohort,
@@ -20,6 +22,7 @@ SELECT cohort,
                status,
                latency_ms
           FROM voice_agent_calls
-         WHERE created_at >= now() - %(window)s::interval) AS recent
+         WHERE created_at >= coalesce(%(now)s::timestamptz, now()) - %(window)s::interval
+           AND (%(now)s::timestamptz IS NULL OR created_at <= %(now)s::timestamptz)) AS recent
  WHERE cohort IS NOT NULL
  GROUP BY cohort

@@ -3,8 +3,7 @@
 -- What: the before/after sample `migrate --dry-run --verbose` prints: up to 3 migrated configs
 --       of the tenant scope, with their v1 values (left untouched by the migration) and the v2
 --       values derived from them.
--- Inputs: the tenant scope from the transaction setting voice_migration.scope_tenant_ids (the
---         text of a text[]; empty or unset = every tenant). Needs the v2 columns.
+-- Inputs: the tenant scope from the transaction setting voice_migration.tenant_ids = 'a,b' (empty or unset = every tenant). Needs the v2 columns.
 -- Re-run: safe (read-only).
 
 SELECT c.id,
@@ -17,7 +16,7 @@ SELECT c.id,
        left(c.personality::text, 160)
 FROM voice_agent_configs AS c
 WHERE c.schema_version = 'v2'
-  AND (nullif(current_setting('voice_migration.scope_tenant_ids', true), '') IS NULL
-       OR c.tenant_id = ANY (nullif(current_setting('voice_migration.scope_tenant_ids', true), '')::text[]))
+  AND (nullif(btrim(current_setting('voice_migration.tenant_ids', true)), '') IS NULL
+       OR c.tenant_id = ANY (regexp_split_to_array(nullif(btrim(current_setting('voice_migration.tenant_ids', true)), ''), '\s*,\s*')))
 ORDER BY c.id
 LIMIT 3

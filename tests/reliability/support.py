@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from psycopg import sql
 
 from voice_migration.cli import main
 from voice_migration.demo.seed import SeedSpec
+from voice_migration.infra.embedded import EphemeralPostgres, find_server_bindir
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -288,3 +290,26 @@ def counts(url: str) -> Counts:
         ).fetchone()
     assert row is not None
     return Counts(int(row[0]), int(row[1]), int(row[2]))  # type: ignore[call-overload]
+
+
+def pg_ctl(server: EphemeralPostgres, action: str) -> None:
+    """``pg_ctl stop|start|restart`` on a throwaway server's data directory, as the user that runs it.
+
+    ``stop`` and ``restart`` are fast shutdowns (every session ends, open transactions roll back);
+    ``start`` reuses the options of the previous start (``postmaster.opts``: port, socket, settings).
+    """
+    bindir = find_server_bindir()
+    workdir = server._workdir  # the data directory lives there (voice_migration.infra.embedded)
+    assert bindir is not None and workdir is not None
+    data = workdir / "data"
+    command = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(workdir / "server.log"), "-w", "-t", "60"]
+    if action == "start":
+        words = shlex.split((data / "postmaster.opts").read_text())[1:]
+        at = words.index("-D")
+        command += ["-o", " ".join(shlex.quote(word) for word in words[:at] + words[at + 2 :])]
+    else:
+        command += ["-m", "fast"]
+    command.append(action)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # PostgreSQL runs as postgres when we are root
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, capture_output=True, timeout=90)

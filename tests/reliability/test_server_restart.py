@@ -11,11 +11,8 @@ disturbing the session's server, and runs ``python -m voice_migration migrate`` 
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -27,12 +24,13 @@ from tests.reliability.support import (
     counts,
     error_lines,
     invoke,
+    pg_ctl,
     set_slow_batches,
     start_cli,
     url_state,
 )
 from voice_migration.demo.seed import seed_v1
-from voice_migration.infra.embedded import EphemeralPostgres, find_server_bindir
+from voice_migration.infra.embedded import EphemeralPostgres
 from voice_migration.infra.settings import load_settings
 from voice_migration.migration import revisions
 
@@ -58,18 +56,6 @@ def restartable_url() -> Iterator[tuple[str, EphemeralPostgres]]:
         server.stop()
 
 
-def restart_fast(server: EphemeralPostgres) -> None:
-    """``pg_ctl restart -m fast`` on the server's data directory, as the user that runs it."""
-    bindir = find_server_bindir()
-    workdir = server._workdir  # the data directory lives there (voice_migration.infra.embedded)
-    assert bindir is not None and workdir is not None
-    command = [str(Path(bindir) / "pg_ctl"), "-D", str(workdir / "data"), "-l", str(workdir / "server.log")]
-    command += ["-m", "fast", "-w", "-t", "60", "restart"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # PostgreSQL runs as postgres when we are root
-        command = ["runuser", "-u", "postgres", "--", *command]
-    subprocess.run(command, check=True, capture_output=True, timeout=90)
-
-
 def test_a_fast_restart_mid_batch_ends_migrate_with_one_line_and_a_rerun_completes(
     restartable_url: tuple[str, EphemeralPostgres], reference_state: dict[str, str]
 ) -> None:
@@ -84,7 +70,7 @@ def test_a_fast_restart_mid_batch_ends_migrate_with_one_line_and_a_rerun_complet
             if '"phase": "infer outcomes"' in line and '"done"' in line:
                 break
         set_slow_batches(url, True)  # the next batch stays open 100 ms: the restart finds it running
-        restart_fast(server)
+        pg_ctl(server, "restart")
         _, rest = process.communicate(timeout=60)
     finally:
         watchdog.cancel()

@@ -17,6 +17,7 @@ from voice_migration.cli.rollback_cmd import rollback_command
 from voice_migration.cli.rollout_cmd import rollout_group
 from voice_migration.cli.seed_cmd import seed_command
 from voice_migration.cli.validate_cmd import validate_command
+from voice_migration.cli.watch_cmd import resume_command, watch_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -31,4 +32,6 @@ main.add_command(validate_command)
 main.add_command(backups_group)
 main.add_command(migrate_command)
 main.add_command(rollout_group)
+rollout_group.add_command(watch_command)
+rollout_group.add_command(resume_command)
 main.add_command(rollback_command)

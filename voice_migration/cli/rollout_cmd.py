@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Protocol
+from collections.abc import Callable
+from datetime import datetime
+from typing import ParamSpec, Protocol, TypeVar
 
 import click
 
@@ -12,11 +14,15 @@ from voice_migration.cli.common import database_url_option, handle_errors, setti
 from voice_migration.infra.db import connect
 from voice_migration.infra.errors import OperationRefused
 from voice_migration.rollout import changes as rollout
+from voice_migration.rollout.changes import AuditEntry
 from voice_migration.rollout.health import HealthPolicy, format_duration
 from voice_migration.rollout.plan import DEFAULT_PLAN_TEXT, PLAN_ENV, RolloutPlan
 from voice_migration.rollout.state import Conn, FlagChange, OverrideChange
+from voice_migration.rollout.watch import RecordedEvaluation, watch_history
 
 OPERATOR_ENV = "VOICE_MIGRATION_OPERATOR"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 by_option = click.option(
     "--by",
@@ -135,15 +141,22 @@ _add_tenant_command(
 @database_url_option
 @handle_errors
 def history_command(limit: int, tenant_id: str | None, output_format: str, database_url: str | None) -> None:
-    """Show the audit trail of flag changes, newest first."""
+    """Show the audit trail of flag changes and the rollout watcher's evaluations (E...), newest first."""
     with connect(settings_from(database_url), autocommit=True) as conn:
         entries = rollout.rollout_history(conn, limit=limit, tenant_id=tenant_id)
+        evaluations = [] if tenant_id else watch_history(conn, limit=limit)
+    timeline: list[tuple[datetime, AuditEntry | RecordedEvaluation]] = [(e.changed_at, e) for e in entries]
+    timeline += [(e.evaluated_at, e) for e in evaluations]
+    timeline = sorted(timeline, key=lambda item: item[0], reverse=True)[:limit]
     if output_format == "json":
-        click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
+        click.echo(json.dumps([item.as_dict() for _, item in timeline], indent=2))
         return
-    if not entries:
+    if not timeline:
         click.echo("no flag changes recorded")
-    for entry in entries:
+    for _, entry in timeline:
+        if isinstance(entry, RecordedEvaluation):
+            click.echo(entry.describe())
+            continue
         scope = f"tenant {entry.tenant_id}" if entry.tenant_id else "global"
         line = (
             f"#{entry.id} {entry.changed_at:%Y-%m-%d %H:%M:%S %Z} {entry.action} ({scope}) by {entry.changed_by}: "
@@ -152,39 +165,72 @@ def history_command(limit: int, tenant_id: str | None, output_format: str, datab
         click.echo(line + (f" - {entry.reason}" if entry.reason else ""))
 
 
+def gate_options(command: Callable[P, R]) -> Callable[P, R]:
+    """The advance gate's options (``--plan``, ``--window``, the margins, ``--min-calls``), for every command
+    that evaluates it (``advance``, ``watch``); :func:`gate_from_options` turns them into the plan and policy.
+    """
+    for option in reversed(_GATE_OPTIONS):
+        command = option(command)
+    return command
+
+
+def gate_from_options(
+    plan: str | None,
+    window: str | None,
+    max_error_rate_increase: float | None,
+    max_p95_increase: float | None,
+    min_calls: int | None,
+) -> tuple[RolloutPlan, HealthPolicy]:
+    """The plan and the health policy from the gate options (else the environment, else the defaults)."""
+    return RolloutPlan.configured(plan), HealthPolicy.configured(
+        window=window,
+        max_error_rate_increase=max_error_rate_increase,
+        max_p95_increase=max_p95_increase,
+        min_calls=min_calls,
+    )
+
+
+_GATE_OPTIONS = (
+    click.option(
+        "--plan",
+        metavar="STEPS",
+        default=None,
+        help=f"Steps PERCENT[:HOLD], e.g. {DEFAULT_PLAN_TEXT} (default: ${PLAN_ENV} or that).",
+    ),
+    click.option(
+        "--window",
+        metavar="DURATION",
+        default=None,
+        help="Health window, e.g. 24h (default: $VOICE_MIGRATION_HEALTH_WINDOW or 24h).",
+    ),
+    click.option(
+        "--max-error-rate-increase",
+        type=click.FloatRange(min=0),
+        default=None,
+        metavar="POINTS",
+        help="How many percentage points v2's error rate may exceed v1's (default 1.0).",
+    ),
+    click.option(
+        "--max-p95-increase",
+        type=click.FloatRange(min=0),
+        default=None,
+        metavar="PERCENT",
+        help="How many percent v2's p95 latency may exceed v1's (default 10).",
+    ),
+    click.option(
+        "--min-calls",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Calls each cohort needs in the window (default 100).",
+    ),
+)
+
+
 @rollout_group.command("advance")
 @by_option
 @reason_option
 @click.option("--force", is_flag=True, help="Advance even when the gate fails (recorded in the audit).")
-@click.option(
-    "--plan",
-    metavar="STEPS",
-    default=None,
-    help=f"Steps PERCENT[:HOLD], e.g. {DEFAULT_PLAN_TEXT} (default: ${PLAN_ENV} or that).",
-)
-@click.option(
-    "--window",
-    metavar="DURATION",
-    default=None,
-    help="Health window, e.g. 24h (default: $VOICE_MIGRATION_HEALTH_WINDOW or 24h).",
-)
-@click.option(
-    "--max-error-rate-increase",
-    type=click.FloatRange(min=0),
-    default=None,
-    metavar="POINTS",
-    help="How many percentage points v2's error rate may exceed v1's (default 1.0).",
-)
-@click.option(
-    "--max-p95-increase",
-    type=click.FloatRange(min=0),
-    default=None,
-    metavar="PERCENT",
-    help="How many percent v2's p95 latency may exceed v1's (default 10).",
-)
-@click.option(
-    "--min-calls", type=click.IntRange(min=0), default=None, help="Calls each cohort needs in the window (default 100)."
-)
+@gate_options
 @database_url_option
 @handle_errors
 def advance_command(
@@ -199,13 +245,7 @@ def advance_command(
     database_url: str | None,
 ) -> None:
     """Move to the next step of the plan when the health gate passes; exit 1 when it refuses."""
-    rollout_plan = RolloutPlan.configured(plan)
-    policy = HealthPolicy.configured(
-        window=window,
-        max_error_rate_increase=max_error_rate_increase,
-        max_p95_increase=max_p95_increase,
-        min_calls=min_calls,
-    )
+    rollout_plan, policy = gate_from_options(plan, window, max_error_rate_increase, max_p95_increase, min_calls)
     with connect(settings_from(database_url), autocommit=True) as conn:
         result = rollout.advance(conn, by, plan=rollout_plan, policy=policy, force=force, reason=reason)
     click.echo(f"Plan: {rollout_plan.describe()}")

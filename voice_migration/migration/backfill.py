@@ -1,6 +1,6 @@
 """Run the v2 backfill phases batch by batch, online and resumable (DESIGN.md section 2).
 
-Each batch is one call of ``voice_migration.backfill_step`` (``sql/backfill/10_step.sql``):
+Each batch is one call of ``voice_migration.backfill_step`` (``sql/objects/backfill_step/``):
 the database picks the next keys after the stored position, migrates them set-based and
 stores the new position in the same transaction. This module only drives the loop, the
 way pgroll and GitLab batched migrations do: one transaction per batch, a progress

@@ -30,7 +30,12 @@ from psycopg.pq import TransactionStatus
 
 from voice_migration.infra.errors import OperationRefused, UsageError
 from voice_migration.infra.resources import read_sql, sql_dir
-from voice_migration.migration.scope import require_known_tenants
+from voice_migration.migration.scope import (
+    SCOPE_SETTING,
+    normalise_tenant_ids,
+    require_known_tenants,
+    scope_setting_value,
+)
 
 Connection = psycopg.Connection[tuple[object, ...]]
 Kind = Literal["validation", "preflight"]
@@ -42,7 +47,6 @@ SCHEMA_VERSION = 1
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
 BLOCKING_SEVERITIES = frozenset({"critical", "high"})
 #: The session setting the SQL files read their tenant scope from.
-TENANT_SCOPE_SETTING = "voice_migration.tenant_ids"
 #: Example rows kept per check and severity; the counts are always complete.
 EXAMPLES_PER_SEVERITY = 5
 #: The repairs of ``validate --fix``, in the order they run: v2 columns are recomputed before the
@@ -225,18 +229,6 @@ def _select(kind: Kind, names: Sequence[str] | None) -> tuple[Check, ...]:
     return tuple(c for c in checks if c.name in set(names))
 
 
-def normalise_tenant_ids(tenant_ids: Sequence[str] | None) -> tuple[str, ...] | None:
-    """Strip, de-duplicate and check tenant ids; None (or nothing given) means every tenant."""
-    if tenant_ids is None:
-        return None
-    cleaned = tuple(dict.fromkeys(t.strip() for t in tenant_ids if t.strip()))
-    if not cleaned:
-        raise UsageError("--tenant-ids is empty: give tenant ids separated by commas, e.g. --tenant-ids a,b")
-    if any("," in t for t in cleaned):
-        raise UsageError("a tenant id cannot contain a comma: give tenant ids separated by commas, e.g. a,b")
-    return cleaned
-
-
 # --- running them ----------------------------------------------------------------------------
 
 
@@ -251,7 +243,7 @@ def _session(
     Repairs run READ COMMITTED instead: a concurrent writer must not make them fail.
     """
     own = conn.info.transaction_status == TransactionStatus.IDLE
-    values = {TENANT_SCOPE_SETTING: ",".join(tenant_ids or ()), **settings}
+    values = {SCOPE_SETTING: scope_setting_value(tenant_ids), **settings}
     with conn.transaction():
         if own and snapshot:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

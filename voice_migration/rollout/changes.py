@@ -14,7 +14,7 @@ audited by the database, and is notified after it commits.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from voice_migration.flags import set_tenant_override
 from voice_migration.infra.errors import OperationRefused, UsageError
@@ -31,6 +31,7 @@ from voice_migration.rollout.plan import DEFAULT_PLAN, RolloutPlan
 from voice_migration.rollout.state import (
     Conn,
     FlagChange,
+    Notifier,
     OverrideChange,
     announce,
     as_datetime,
@@ -74,6 +75,8 @@ def advance(
     policy: HealthPolicy | None = None,
     force: bool = False,
     reason: str | None = None,
+    now: datetime | None = None,
+    notify: Notifier | None = None,
 ) -> AdvanceResult:
     """Raise the percentage to the plan's next step if the gate passes (or ``force``); never raises on a refusal.
 
@@ -82,6 +85,8 @@ def advance(
     changes) and the health report passes. Starting the plan from 0 % needs no gate: there is no v2
     cohort to judge yet. A rollout stopped by a total rollback (master switch off above 0 %) is refused
     even with ``force``: turning v2 back on is a deliberate ``update_rollout_percentage``.
+    ``now`` (default: the database's clock) is when the hold time and the health window end;
+    ``notify`` replaces the default notification channel (see :func:`~voice_migration.rollout.state.announce`).
     """
     policy = policy or HealthPolicy()
     action = "advance_forced" if force else "advance"
@@ -108,15 +113,10 @@ def advance(
         checks: tuple[GateCheck, ...] = ()
         health = None
         if state.percentage > 0:
-            held = state.database_now - state.step_started_at
-            required = plan.hold_for(state.percentage)
-            hold = GateCheck(
-                "hold time",
-                held >= required,
-                f"at {state.percentage} % for {format_duration(held)} (minimum {format_duration(required)})",
-            )
-            health = evaluate_health(conn, policy)
-            attribution = attribution_check(health.v2, state.database_now - state.step_started_at, policy.window)
+            on_step = (now or state.database_now) - state.step_started_at
+            hold = hold_check(plan, state.percentage, on_step)
+            health = evaluate_health(conn, policy, now=now)
+            attribution = attribution_check(health.v2, on_step, policy.window)
             checks = (hold, *((attribution,) if attribution else ()), *health.checks)
         failed = [check for check in checks if not check.passed]
         if failed and not force:
@@ -140,8 +140,19 @@ def advance(
         result,
         f"voice agent v2 advanced from {state.percentage} % to {step.percentage} % by {result.changed_by}"
         + (" (forced past the health gate)" if failed else ""),
+        notify,
     )
     return AdvanceResult(state.percentage, step.percentage, checks, health, result, force, held=on_hold)
+
+
+def hold_check(plan: RolloutPlan, percentage: int, held: timedelta) -> GateCheck:
+    """The gate's "hold time" check: has ``percentage`` been held (for ``held``) as long as the plan asks?"""
+    required = plan.hold_for(percentage)
+    return GateCheck(
+        "hold time",
+        held >= required,
+        f"at {percentage} % for {format_duration(held)} (minimum {format_duration(required)})",
+    )
 
 
 def rollback_tenant(conn: Conn, tenant_id: str, rolled_back_by: str, *, reason: str | None = None) -> OverrideChange:

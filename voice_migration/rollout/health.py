@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from voice_migration.infra.errors import ConfigurationError
 from voice_migration.rollout.state import Conn, as_int, flags_sql
@@ -129,18 +129,25 @@ class HealthReport:
         return all(check.passed for check in self.checks)
 
 
-def cohort_stats(conn: Conn, window: timedelta) -> tuple[CohortStats, CohortStats]:
-    """The v1 and v2 cohorts' calls, failures and p95 latency since ``now() - window``."""
+def cohort_stats(conn: Conn, window: timedelta, *, now: datetime | None = None) -> tuple[CohortStats, CohortStats]:
+    """The v1 and v2 cohorts' calls, failures and p95 latency since ``now() - window``.
+
+    ``now`` (default: the database's ``now()``) ends the window instead: calls in ``(now - window, now]``.
+    """
     found: dict[str, CohortStats] = {}
-    for cohort, calls, failed, p95 in conn.execute(flags_sql("cohorts"), {"window": window}).fetchall():
+    rows = conn.execute(flags_sql("cohorts"), {"window": window, "now": now}).fetchall()
+    for cohort, calls, failed, p95 in rows:
         version = str(cohort)
         found[version] = CohortStats(version, as_int(calls), as_int(failed), p95 if isinstance(p95, float) else None)
     return found.get("v1", CohortStats("v1")), found.get("v2", CohortStats("v2"))
 
 
-def evaluate_health(conn: Conn, policy: HealthPolicy) -> HealthReport:
-    """Compare the v2 cohort with v1 over ``policy.window``; every check says why it passed or failed."""
-    v1, v2 = cohort_stats(conn, policy.window)
+def evaluate_health(conn: Conn, policy: HealthPolicy, *, now: datetime | None = None) -> HealthReport:
+    """Compare the v2 cohort with v1 over ``policy.window``; every check says why it passed or failed.
+
+    ``now`` ends the window (default: the database's clock); ``rollout watch`` passes its own clock.
+    """
+    v1, v2 = cohort_stats(conn, policy.window, now=now)
     window = format_duration(policy.window)
     checks = [
         GateCheck(

@@ -1,7 +1,7 @@
 """The quarantine hold, read side: which tenants are kept on v1 because v2 cannot read a config of theirs.
 
 The set itself is ``public.voice_agent_v2_held_tenants``, kept by triggers (revision 0008_quarantine_hold,
-``sql/objects/voice_agent_v2_held_tenants_sync``). Every function here answers "nothing held" on a
+``sql/objects/sync_held_tenants``). Every function here answers "nothing held" on a
 database older than that revision, which has no set.
 """
 

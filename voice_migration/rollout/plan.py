@@ -71,6 +71,11 @@ class RolloutPlan:
         """The first step above ``current``; None at or past the last step."""
         return next((step for step in self.steps if step.percentage > current), None)
 
+    def previous_step(self, current: int) -> PlanStep | None:
+        """The last step below ``current``; None at or below the first step (a rollback then turns v2 off)."""
+        below = [step for step in self.steps if step.percentage < current]
+        return below[-1] if below else None
+
     def hold_for(self, current: int) -> timedelta:
         """How long ``current`` must be held: the hold of the highest step at or below it (0 below the first)."""
         holds = [step.hold for step in self.steps if step.percentage <= current]

@@ -3,14 +3,15 @@
 Every write to the flag tables made by this tool goes through :func:`flag_change`: it locks the single
 flags row (``SELECT ... FOR UPDATE``), so concurrent changes run one after another and each validates
 against, and is audited with, the value the previous one committed. The audit rows themselves are
-written by triggers (``sql/flags/guards.sql``) from the context set here, so a change made by hand in
-psql is audited too. After the commit, :func:`announce` tells people (``voice_migration.infra.notify``).
+written by triggers (``sql/objects/voice_agent_v2_audit_change/``) from the context set here, so a
+change made by hand in psql is audited too. After the commit, :func:`announce` tells people
+(``voice_migration.infra.notify``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,8 @@ from voice_migration.infra.resources import read_sql
 log = logging.getLogger(__name__)
 
 Conn = psycopg.Connection[tuple[object, ...]]
+Notifier = Callable[[str, str, Mapping[str, object]], None]
+"""``(kind, message, details)``, the signature of ``voice_migration.infra.notify.send_notification``."""
 
 
 @cache
@@ -214,17 +217,20 @@ def flag_change(conn: Conn, *, action: str, changed_by: str, reason: str | None)
         yield change
 
 
-def announce(change: FlagChange | OverrideChange, message: str) -> None:
+def announce(change: FlagChange | OverrideChange, message: str, notify: Notifier | None = None) -> None:
     """Tell people about a committed flag change (Slack/e-mail when configured); never raises.
 
     The notification kind is the audit action, prefixed ``rollout_`` unless it is a rollback
-    (``rollback_tenant``, ``rollback_partial``, ``rollback_total``).
+    (``rollback_tenant``, ``rollback_partial``, ``rollback_total``). ``notify`` replaces
+    ``voice_migration.infra.notify.send_notification`` (``rollout watch`` passes its own).
     """
     kind = change.action if change.action.startswith("rollback_") else f"rollout_{change.action}"
     log.info("%s: %s", kind, message)
-    from voice_migration.infra.notify import send_notification  # lazily: only changes notify
+    if notify is None:
+        from voice_migration.infra.notify import send_notification  # lazily: only changes notify
 
-    send_notification(kind, message, change.details())
+        notify = send_notification
+    notify(kind, message, change.details())
 
 
 @contextmanager

@@ -9,7 +9,7 @@
 --   Used by revision 0008_quarantine_hold (the initial fill) and by the data restore, which writes the
 --   configs with their triggers disabled; run it by hand after any bulk write made with triggers off
 --   (session_replication_role = replica, ALTER TABLE ... DISABLE TRIGGER): `SELECT
---   voice_migration.refresh_held_tenants();`. sql/validation/held_tenants.sql reports any drift.
+--   voice_migration.refresh_held_tenants();` (it returns how many tenants it corrected: 0 = no drift).
 -- Inputs: p_tenant_ids.
 -- Re-run: safe (CREATE OR REPLACE; the function itself is idempotent).
 

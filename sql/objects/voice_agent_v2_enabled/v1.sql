@@ -1,11 +1,11 @@
--- voice_agent_v2_enabled v1 — the rollout decision as released in 0.1 (an exact copy of its definition in
--- sql/flags/functions.sql, which revision 0002_v2_flags runs).
+-- voice_agent_v2_enabled v1 — release 0.1's definition (tree 121c8df), replaceable object.
 --
--- What: voice_agent_v2_enabled(tenant_id text) -> boolean: false when the master switch is off; else the
---   tenant's override when it has one; else bucket < rollout_percentage. It does not know about held
---   tenants (v2.sql does). Installed by the downgrade of 0008_quarantine_hold.
--- Inputs: none.
--- Re-run: safe (CREATE OR REPLACE).
+-- What: the function voice_agent_v2_enabled, exactly as
+--       revision 0002_v2_flags installs it (manifest sql/revisions/0002_v2_flags/30_functions.objects, whose comments explain the design).
+--       Its COMMENT and REVOKE are 0002's own SQL (35_function_comments_and_grants.sql); CREATE OR REPLACE
+--       keeps them. A version that drops and re-creates the function must set them again.
+-- Inputs: the tables, types and functions it names (release 0.1 schema).
+-- Re-run: safe (CREATE OR REPLACE). The same text again changes nothing.
 
 CREATE OR REPLACE FUNCTION voice_agent_v2_enabled(tenant_id text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY INVOKER
@@ -45,8 +45,3 @@ BEGIN
     RETURN (('x' || substr(digest, 1, 8))::bit(32)::bigint % 100) < percentage;
 END
 $$;
-
-COMMENT ON FUNCTION voice_agent_v2_enabled(text) IS
-    'true when the tenant should be served by voice agent v2 (master switch, then override, then bucket < percentage)';
-
-REVOKE ALL ON FUNCTION voice_agent_v2_enabled(text) FROM PUBLIC;

@@ -1,0 +1,13 @@
+-- sorted_distinct v1 — release 0.1's definition (tree 121c8df), replaceable object.
+--
+-- What: the function voice_migration.sorted_distinct, exactly as
+--       revision 0003_v2_expand installs it (manifest sql/revisions/0003_v2_expand/20_normalise.objects, whose comments explain the design).
+-- Inputs: the tables, types and functions it names (release 0.1 schema).
+-- Re-run: safe (CREATE OR REPLACE). The same text again changes nothing.
+
+-- The canonical form of a capabilities array: distinct members, sorted (NULL stays NULL).
+CREATE OR REPLACE FUNCTION voice_migration.sorted_distinct(p_items text[])
+RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT coalesce(array_agg(DISTINCT item ORDER BY item), '{}') FROM unnest(p_items) AS item $$;

@@ -1,0 +1,14 @@
+-- voice_agent_v2_flags_keep_row v1 — release 0.1's definition (tree 121c8df), replaceable object.
+--
+-- What: the trigger voice_agent_v2_flags_keep_row on voice_agent_v2_flags, exactly as
+--       revision 0002_v2_flags creates it (sql/revisions/0002_v2_flags/45_guard_triggers.sql, plain CREATE TRIGGER).
+-- Inputs: its table and its trigger function.
+-- Locks: DROP TRIGGER takes ACCESS EXCLUSIVE on the table until the revision commits (under lock_timeout);
+--        install triggers last in a revision.
+-- Re-run: safe (DROP TRIGGER IF EXISTS + CREATE TRIGGER, in the revision's transaction).
+
+DROP TRIGGER IF EXISTS voice_agent_v2_flags_keep_row ON voice_agent_v2_flags;
+
+CREATE TRIGGER voice_agent_v2_flags_keep_row BEFORE DELETE ON voice_agent_v2_flags
+    FOR EACH ROW EXECUTE FUNCTION voice_agent_v2_refuse_change(
+        'the single flags row must stay; turn v2 off with `voice-migration rollback --level total --reason ...`');
