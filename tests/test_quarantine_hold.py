@@ -90,8 +90,9 @@ def test_fixing_the_v1_row_lifts_the_hold_and_notifies_the_caches(head_database_
             assert held(head_conn) == {"tenant-1": 1}  # one config still quarantined
             assert list(listener.notifies(timeout=0.5, stop_after=1)) == []  # the set did not change
             head_conn.execute("UPDATE voice_agent_configs SET voice_id = 'voice-9' WHERE id = 'c2'")
-            payloads = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
-        assert payloads == ["voice_agent_v2_held_tenants"]
+            payloads = [n.payload for n in listener.notifies(timeout=5, stop_after=2)]
+        # The set's own NOTIFY, and the flags row's (its held filter changed), both at commit.
+        assert sorted(payloads) == ["voice_agent_v2_flags", "voice_agent_v2_held_tenants"]
         assert held(head_conn) == {}
         assert enabled(head_conn, "tenant-1")
         deadline = time.monotonic() + 5
@@ -120,6 +121,71 @@ def test_every_kind_of_write_keeps_the_set_exact(head_conn: Conn) -> None:
     assert head_conn.execute(HELD_DRIFT).fetchall() == []
     head_conn.execute("TRUNCATE voice_agent_configs")
     assert held(head_conn) == {}
+
+
+# The held filter as refresh_held_filter defines it, recomputed here from the set (exact up to 5,000 held).
+EXACT_FILTER = """
+SELECT coalesce(bit_or(set_bit(set_bit(set_bit(repeat('0', 4096)::bit(4096), ((p >> 24) & 4095)::int, 1),
+                                       ((p >> 12) & 4095)::int, 1), (p & 4095)::int, 1)),
+                repeat('0', 4096)::bit(4096)) = (SELECT held_filter FROM voice_agent_v2_flags)
+  FROM (SELECT ('x' || substr(md5(tenant_id), 21, 12))::bit(48)::bigint AS p FROM voice_agent_v2_held_tenants) AS b
+"""
+
+# DESIGN.md section 5 written out: master off -> false; override; held -> false; bucket < percentage.
+RULE_DISAGREES = """
+SELECT count(*) FROM tenants AS t CROSS JOIN voice_agent_v2_flags AS f
+ WHERE voice_agent_v2_enabled(t.id) IS DISTINCT FROM (CASE
+       WHEN NOT f.enabled THEN false
+       WHEN EXISTS (SELECT FROM voice_agent_v2_tenant_overrides AS o WHERE o.tenant_id = t.id)
+            THEN (SELECT o.enabled FROM voice_agent_v2_tenant_overrides AS o WHERE o.tenant_id = t.id)
+       WHEN EXISTS (SELECT FROM voice_agent_v2_held_tenants AS h WHERE h.tenant_id = t.id) THEN false
+       ELSE voice_agent_v2_bucket(t.id) < f.rollout_percentage END)
+"""
+
+
+def test_the_held_filter_follows_the_set_and_is_bookkeeping_not_a_flag_change(head_conn: Conn) -> None:
+    flags.update_rollout_percentage(head_conn, 100, "ann")
+    nothing = head_conn.execute(
+        "SELECT held_filter = repeat('0', 4096)::bit(4096) FROM voice_agent_v2_flags"
+    ).fetchone()
+    assert nothing == (True,), "no held tenant: no bit set, so voice_agent_v2_enabled never probes the set"
+    add_tenants(head_conn, 2_000)
+    head_conn.execute(
+        "INSERT INTO voice_agent_configs (id, tenant_id, name, prompt, voice_id, language, enabled) "
+        "SELECT 'c' || g, 'tenant-' || g, 'Agent', 'Hola', CASE WHEN g % 7 = 0 THEN NULL ELSE 'v' END, 'es', true "
+        "FROM generate_series(1, 2000) AS g"
+    )
+    head_conn.execute(
+        "INSERT INTO voice_agent_v2_tenant_overrides (tenant_id, enabled) "
+        "SELECT 'tenant-' || g, g % 2 = 0 FROM generate_series(1, 2000, 49) AS g"
+    )
+    assert len(held(head_conn)) == 285
+    assert head_conn.execute(EXACT_FILTER).fetchone() == (True,)
+    assert head_conn.execute(RULE_DISAGREES).fetchone() == (0,)
+    flags.update_rollout_percentage(head_conn, 40, "ann")
+    assert head_conn.execute(RULE_DISAGREES).fetchone() == (0,)
+    stamp = (
+        "SELECT updated_at, updated_by, step_started_at, (SELECT max(id) FROM voice_agent_v2_flag_audit) "
+        "FROM voice_agent_v2_flags"
+    )
+    before = head_conn.execute(stamp).fetchone()
+    # Leaving clears bits (unlike the override filter): fix the held configs of some tenants.
+    head_conn.execute("UPDATE voice_agent_configs SET voice_id = 'v' WHERE voice_id IS NULL AND tenant_id < 'tenant-5'")
+    assert 0 < len(held(head_conn)) < 285
+    assert head_conn.execute(EXACT_FILTER).fetchone() == (True,)
+    assert head_conn.execute(RULE_DISAGREES).fetchone() == (0,)
+    # Above 5,000 held tenants the filter is all ones (it would be anyway): every tenant probes, still exact.
+    head_conn.execute(
+        "INSERT INTO voice_agent_configs (id, tenant_id, name, prompt, voice_id, language, enabled) "
+        "SELECT 'm' || g, 'tenant-' || g, 'Agent', 'Hola', NULL, 'es', true FROM generate_series(2001, 8000) AS g"
+    )
+    full = head_conn.execute("SELECT held_filter = repeat('1', 4096)::bit(4096) FROM voice_agent_v2_flags").fetchone()
+    assert full == (True,)
+    assert head_conn.execute(RULE_DISAGREES).fetchone() == (0,)
+    head_conn.execute("DELETE FROM voice_agent_configs WHERE id LIKE 'm%'")
+    assert head_conn.execute(EXACT_FILTER).fetchone() == (True,)
+    # None of those filter updates was a flag change: no audit row, no new stamp, the step clock kept.
+    assert head_conn.execute(stamp).fetchone() == before
 
 
 def test_refresh_repairs_a_set_written_with_triggers_off_and_keeps_held_since(head_conn: Conn) -> None:

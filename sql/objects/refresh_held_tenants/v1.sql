@@ -4,7 +4,7 @@
 --   public.voice_agent_v2_held_tenants exactly "every tenant with a config whose schema_version is not
 --   'v2', and how many", for the tenants in p_tenant_ids (NULL = all): one GROUP BY over the configs, one
 --   upsert, one delete. `held_since` of a tenant that stays held is kept. Returns how many tenants entered
---   or left the set, and NOTIFYs voice_agent_v2_flags (payload 'voice_agent_v2_held_tenants') when that
+--   or left the set, recomputes the held filter of the flags row (voice_migration.refresh_held_filter), and NOTIFYs voice_agent_v2_flags (payload 'voice_agent_v2_held_tenants') when that
 --   is not 0, so the cached checks reload.
 --   Used by revision 0008_quarantine_hold (the initial fill) and by the data restore, which writes the
 --   configs with their triggers disabled; run it by hand after any bulk write made with triggers off
@@ -40,6 +40,8 @@ BEGIN
         RETURNING (xmax = 0) AS inserted
     )
     SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM upserted WHERE inserted) INTO v_changed;
+    -- Always: the filter may be missing (the initial fill) or stale (a write with triggers off).
+    PERFORM voice_migration.refresh_held_filter();
     IF v_changed > 0 THEN
         PERFORM pg_notify('voice_agent_v2_flags', 'voice_agent_v2_held_tenants');
     END IF;

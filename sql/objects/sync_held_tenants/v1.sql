@@ -11,8 +11,9 @@
 --   Deltas rather than a recount: concurrent writers of the same tenant then never lose each other's
 --   counts (the row lock of the upsert/update orders them, and the new value is re-read under READ
 --   COMMITTED). Rows are locked in tenant_id order so two multi-tenant statements cannot deadlock here.
---   NOTIFY voice_agent_v2_flags (payload 'voice_agent_v2_held_tenants') at commit when a tenant enters
---   or leaves the set (not when only its count changes).
+--   When a tenant enters or leaves the set (not when only its count changes): the held filter of the flags
+--   row is recomputed (voice_migration.refresh_held_filter) and voice_agent_v2_flags is NOTIFYed (payload
+--   'voice_agent_v2_held_tenants') at commit.
 --   SECURITY DEFINER: an application role that may write configs needs no rights on the held set.
 --   Writes made with the triggers disabled (the data restore does that) are followed by
 --   voice_migration.refresh_held_tenants().
@@ -79,6 +80,7 @@ BEGIN
         GET DIAGNOSTICS v_left = ROW_COUNT;
     END IF;
     IF v_entered + v_left > 0 THEN
+        PERFORM voice_migration.refresh_held_filter();
         PERFORM pg_notify('voice_agent_v2_flags', 'voice_agent_v2_held_tenants');
     END IF;
     RETURN NULL;

@@ -1,19 +1,18 @@
 -- voice_agent_v2_enabled v2 — the rollout decision, with held tenants (issue #15, DESIGN.md section 5).
 --
--- What: voice_agent_v2_enabled(tenant_id text) -> boolean:
---     master switch off -> false; else the tenant's override when it has one; else false when the tenant
---     is held (a row in public.voice_agent_v2_held_tenants: it has a config not in v2 shape, which v2
---     cannot read); else bucket < rollout_percentage. NULL tenant -> false.
---   An override beats the hold on purpose: `rollout enable-tenant --force` is the audited way to send a
---   held tenant to v2; without --force the CLI refuses it (voice_migration.flags).
---   The result is the same as checking the hold before the bucket; the order is for speed.
---   Cost: the override lookup stays behind the override filter as in v1; the hold is one EXISTS probe of
---   the held set's primary key, asked only for tenants whose bucket is below the percentage (a tenant the
---   bucket keeps on v1 costs what it cost in v1). bench/held_bench.py measures it against v1 side by side
---   (docs/rollout.md has the numbers: within 1.2x at 37 %, more at 100 %, where every tenant probes).
---   STABLE, SECURITY INVOKER, search_path pinned, EXECUTE revoked from PUBLIC, as v1 (see
---   sql/flags/functions.sql for why). An application role needs SELECT on the held set and a SELECT
---   policy too (docs/rollout.md, "Grants"): without the policy row-level security hides the held rows.
+-- What: voice_agent_v2_enabled(tenant_id text) -> boolean: master switch off -> false; else the
+--   tenant's override when it has one; else false when the tenant is held (a row in
+--   public.voice_agent_v2_held_tenants: a config not in v2 shape, which v2 cannot read); else
+--   bucket < rollout_percentage. NULL tenant -> false. An override beats the hold on purpose:
+--   `rollout enable-tenant --force` is the audited way to send a held tenant to v2.
+--   Cost: one query reads the flags row with its override filter and its held filter (held_filter, a
+--   Bloom filter of the held set, objects/refresh_held_filter); the held set is probed (one primary-key
+--   EXISTS) only when the bucket says v2 AND the tenant's three held-filter bits are set: every held
+--   tenant and few others (none held: never; 1,000 held: ~15 %). NULL filter: always probe.
+--   bench/held_bench.py vs v1: docs/benchmarks.md, "Quarantine hold".
+--   STABLE, SECURITY INVOKER, search_path pinned, EXECUTE revoked from PUBLIC, as v1. An application
+--   role needs SELECT on the held set and a SELECT policy (docs/rollout.md, "Grants"): without the grant
+--   it gets "permission denied" for tenants whose bits are set; without the policy RLS hides the rows.
 -- Inputs: none. Run by revision 0008_quarantine_hold (v1.sql restores the 0.1 definition on downgrade).
 -- Re-run: safe (CREATE OR REPLACE).
 
@@ -25,6 +24,7 @@ DECLARE
     master_on  boolean;
     percentage integer;
     filter     bit varying;
+    held       bit varying;
     digest     text;
     probe      bigint;
     override   boolean;
@@ -32,8 +32,8 @@ BEGIN
     IF tenant_id IS NULL THEN
         RETURN false;
     END IF;
-    SELECT f.enabled, f.rollout_percentage, f.override_filter
-      INTO master_on, percentage, filter
+    SELECT f.enabled, f.rollout_percentage, f.override_filter, f.held_filter
+      INTO master_on, percentage, filter, held
       FROM public.voice_agent_v2_flags AS f;
     IF NOT coalesce(master_on, false) THEN
         RETURN false;
@@ -55,7 +55,14 @@ BEGIN
     IF (('x' || substr(digest, 1, 8))::bit(32)::bigint % 100) >= percentage THEN
         RETURN false;
     END IF;
-    -- Held -> v1. Asked last, so only the tenants the bucket would send to v2 pay the probe.
+    -- Held -> v1. Only tenants the bucket would send to v2 get here; the held filter (positions of
+    -- voice_migration.refresh_held_filter) rules most of the others out without a probe.
+    probe := ('x' || substr(digest, 21, 12))::bit(48)::bigint;
+    IF get_bit(held, ((probe >> 24) & 4095)::integer) = 0
+       OR get_bit(held, ((probe >> 12) & 4095)::integer) = 0
+       OR get_bit(held, (probe & 4095)::integer) = 0 THEN
+        RETURN true;  -- a bit is clear: certainly not held (a NULL filter gives NULL here: probe)
+    END IF;
     RETURN NOT EXISTS (SELECT FROM public.voice_agent_v2_held_tenants AS h WHERE h.tenant_id = $1);
 END
 $$;
