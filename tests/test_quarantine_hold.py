@@ -302,3 +302,18 @@ def test_v2_calls_not_marked_v2_warn_in_status_and_stop_advance(head_database_ur
     add_calls(head_conn, "v2", 500)
     status = run_cli(["rollout", "status"], database_url=head_database_url)
     assert "not marking" not in status.stdout
+
+
+def test_no_attribution_refusal_when_no_tenant_is_on_v2(head_database_url: str, head_conn: Conn) -> None:
+    # Every tenant of the step is held: v2 serves nobody, so there are no v2 calls to mark.
+    add_tenants(head_conn, 2)
+    add_config(head_conn, "c1", "tenant-1", voice_id=None)
+    add_config(head_conn, "c2", "tenant-2", voice_id=None)
+    flags.update_rollout_percentage(head_conn, 50, "ann")
+    head_conn.execute("UPDATE voice_agent_v2_flags SET step_started_at = now() - interval '3 days'")
+    add_calls(head_conn, "v1", 500)
+    advance = run_cli(["rollout", "advance", "--by", "ann"], database_url=head_database_url)
+    assert advance.returncode == 1 and "enough calls" in advance.stderr  # refused, for the real reason
+    assert "not marking its calls" not in advance.stdout + advance.stderr
+    status = run_cli(["rollout", "status"], database_url=head_database_url)
+    assert "not marking" not in status.stdout and "2 tenants held on v1" in status.stdout

@@ -114,10 +114,7 @@ def advance(
         health = None
         if state.percentage > 0:
             on_step = (now or state.database_now) - state.step_started_at
-            hold = hold_check(plan, state.percentage, on_step)
-            health = evaluate_health(conn, policy, now=now)
-            attribution = attribution_check(health.v2, on_step, policy.window)
-            checks = (hold, *((attribution,) if attribution else ()), *health.checks)
+            checks, health = gate_checks(conn, plan, policy, state.percentage, on_step, now=now)
         failed = [check for check in checks if not check.passed]
         if failed and not force:
             return AdvanceResult(
@@ -143,6 +140,35 @@ def advance(
         notify,
     )
     return AdvanceResult(state.percentage, step.percentage, checks, health, result, force, held=on_hold)
+
+
+def gate_checks(
+    conn: Conn,
+    plan: RolloutPlan,
+    policy: HealthPolicy,
+    percentage: int,
+    on_step: timedelta,
+    *,
+    now: datetime | None = None,
+) -> tuple[tuple[GateCheck, ...], HealthReport]:
+    """The advance gate at ``percentage`` (held for ``on_step``): every check, in the order they are shown.
+
+    Hold time; then "v2 attribution" once tenants have been on v2 for longer than the health window (no
+    call marked ``version = 'v2'`` by then means the v2 application is not marking its calls, and the
+    health checks below could never pass); then the health checks. ``advance`` refuses unless all pass;
+    ``rollout check`` and ``rollout watch`` should call this rather than assemble their own list.
+    """
+    hold = hold_check(plan, percentage, on_step)
+    health = evaluate_health(conn, policy, now=now)
+    attribution = attribution_check(health.v2, on_step, policy.window)
+    if attribution is not None and not attribution.passed and not _any_tenant_on_v2(conn):
+        attribution = None  # nobody is on v2 (e.g. every tenant of the step held): nothing to mark
+    return (hold, *((attribution,) if attribution else ()), *health.checks), health
+
+
+def _any_tenant_on_v2(conn: Conn) -> bool:
+    row = conn.execute("SELECT EXISTS (SELECT FROM tenants AS t WHERE voice_agent_v2_enabled(t.id))").fetchone()
+    return bool(row and row[0])
 
 
 def hold_check(plan: RolloutPlan, percentage: int, held: timedelta) -> GateCheck:
