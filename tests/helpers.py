@@ -229,7 +229,7 @@ def wait_for_lock_waiters(conn: psycopg.Connection[tuple[object, ...]], count: i
 # legitimately differs between two correct runs:
 #
 # * clock columns: the time the run wrote a row (``RUN_CLOCK_COLUMNS``) — ``migrated_at``,
-#   ``computed_at``, ``quarantined_at``, and the flag tables' stamps (set when revision 0002 ran);
+#   ``computed_at``, ``quarantined_at``, ``held_since``, and the flag tables' stamps (set when revision 0002 ran);
 # * run bookkeeping: each run takes its own backup (``voice_migration.backups`` and the
 #   ``backup_*`` tables), and ``backfill_progress`` counters restart with every pass; of the
 #   progress table only where each phase ended (phase, scope, last key, finished) is compared.
@@ -244,6 +244,7 @@ RUN_CLOCK_COLUMNS: Mapping[str, frozenset[str]] = {
     "public.voice_agent_metrics": frozenset({"computed_at"}),
     "public.voice_agent_v2_flags": frozenset({"updated_at", "step_started_at"}),
     "public.voice_agent_v2_flag_audit": frozenset({"changed_at"}),
+    "public.voice_agent_v2_held_tenants": frozenset({"held_since"}),
     "voice_migration.quarantine": frozenset({"quarantined_at"}),
 }
 RUN_BOOKKEEPING = frozenset({"voice_migration.backups", "voice_migration.backfill_progress"})

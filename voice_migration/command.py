@@ -156,14 +156,25 @@ def restore(
     backup_id: str,
     *,
     confirm: Callable[[RestorePlan], None] | None = None,
+    with_total_rollback: bool = False,
+    delete_newer: bool = False,
+    by: str = "voice-migration",
+    reason: str | None = None,
     notify: Listener | None = None,
 ) -> RestoreResult:
-    """``rollback --level data``: restore a backup (``confirm`` sees the plan before anything changes)."""
+    """``rollback --level data``: restore a backup (``confirm`` sees the plan before anything changes).
+
+    Refused while v2 serves tenants whose configs the backup holds in v1 shape, unless
+    ``with_total_rollback`` turns the master switch off first; ``delete_newer`` also removes rows
+    created after the backup (kept in the safety backup).
+    """
     validate_backup_id(backup_id)
     with connect(settings, autocommit=True) as conn, _heard_by(notify):
         if confirm is not None:
             confirm(plan_restore(conn, backup_id))
-        return restore_backup(conn, backup_id)
+        return restore_backup(
+            conn, backup_id, with_total_rollback=with_total_rollback, delete_newer=delete_newer, by=by, reason=reason
+        )
 
 
 # --- rollout ---------------------------------------------------------------------------------------------
@@ -184,11 +195,17 @@ def set_percentage(
 
 
 def enable_tenant(
-    settings: Settings, tenant_id: str, by: str, *, reason: str | None = None, notify: Listener | None = None
+    settings: Settings,
+    tenant_id: str,
+    by: str,
+    *,
+    reason: str | None = None,
+    force: bool = False,
+    notify: Listener | None = None,
 ) -> OverrideChange:
-    """``rollout enable-tenant``: force a tenant into v2 whatever its bucket."""
+    """``rollout enable-tenant``: force a tenant into v2 whatever its bucket (a held tenant only with ``force``)."""
     with connect(settings, autocommit=True) as conn, _heard_by(notify):
-        return flags.enable_tenant_for_v2(conn, tenant_id, by, reason=reason)
+        return flags.enable_tenant_for_v2(conn, tenant_id, by, reason=reason, force=force)
 
 
 def disable_tenant(

@@ -17,12 +17,14 @@ the database and notified; see ``voice_migration.rollout.state``.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
+from voice_migration.infra.errors import OperationRefused
 from voice_migration.infra.settings import Environment, Settings, load_settings
 from voice_migration.rollout.cache import DEFAULT_TTL_SECONDS, CachedFlagCheck, FlagSnapshot, bucket
-from voice_migration.rollout.health import CohortStats, cohort_stats
+from voice_migration.rollout.health import CohortStats, attribution_check, cohort_stats
+from voice_migration.rollout.hold import HoldSummary, held_configs, hold_summary
 from voice_migration.rollout.state import (
     Conn,
     FlagChange,
@@ -149,9 +151,33 @@ def update_rollout_percentage(conn: Conn, percentage: int, updated_by: str, *, r
     return result
 
 
-def enable_tenant_for_v2(conn: Conn, tenant_id: str, updated_by: str, *, reason: str | None = None) -> OverrideChange:
-    """Force ``tenant_id`` into v2 whatever its bucket (while the master switch is on)."""
-    return set_tenant_override(conn, tenant_id, True, updated_by, reason=reason, action="enable_tenant")
+def enable_tenant_for_v2(
+    conn: Conn, tenant_id: str, updated_by: str, *, reason: str | None = None, force: bool = False
+) -> OverrideChange:
+    """Force ``tenant_id`` into v2 whatever its bucket (while the master switch is on).
+
+    A held tenant (a config not in v2 shape, e.g. quarantined: v2 cannot read it) is refused with its
+    configs and their quarantine reasons, unless ``force``; a forced enable is audited as
+    ``enable_tenant_forced`` with the configs it overrode in the reason.
+    """
+    with flag_change(conn, action="enable_tenant", changed_by=updated_by, reason=reason) as change:
+        old = change.current_override(tenant_id, must_exist=True)
+        blocking = held_configs(conn, tenant_id)
+        if blocking:
+            listed = "; ".join(f"{config} ({reasons})" for config, reasons in blocking)
+            if not force:
+                raise OperationRefused(
+                    f"tenant {tenant_id!r} is held on v1: {len(blocking)} of its configs are not in v2 shape, "
+                    f"so v2 cannot read them: {listed}; nothing was changed; fix the v1 rows (the hold lifts by "
+                    "itself once they migrate, see `voice-migration validate`) or pass --force to send it to v2 "
+                    "anyway (recorded in the audit)"
+                )
+            change.action = "enable_tenant_forced"
+            change.set_reason(" | ".join(p for p in (change.reason, f"FORCED past the quarantine hold: {listed}") if p))
+        result = change.set_override(tenant_id, True, old)
+    forced = " (FORCED past the quarantine hold)" if blocking else ""
+    announce(result, f"tenant {tenant_id} {result.describe_value(True)} by {result.changed_by}{forced}")
+    return result
 
 
 def disable_tenant_for_v2(conn: Conn, tenant_id: str, updated_by: str, *, reason: str | None = None) -> OverrideChange:
@@ -202,6 +228,8 @@ class RolloutStatus:
     v1: CohortStats
     v2: CohortStats
     window: timedelta = STATUS_WINDOW
+    held: HoldSummary = field(default_factory=HoldSummary)
+    warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dict (timestamps ISO 8601; error rates as fractions 0..1, None without calls)."""
@@ -223,16 +251,28 @@ class RolloutStatus:
                 "v1_p95_latency_ms": self.v1.p95_latency_ms,
                 "v2_p95_latency_ms": self.v2.p95_latency_ms,
             },
+            "held": self.held.as_dict(),
+            "warnings": list(self.warnings),
         }
 
 
 def get_rollout_status(conn: Conn) -> RolloutStatus:
-    """Flags, tenants in v2 out of all tenants, overrides, and v1 vs v2 calls, errors and p95 (last 24 h)."""
+    """Flags, tenants in v2 out of all tenants, overrides, and v1 vs v2 calls, errors and p95 (last 24 h).
+
+    Also the tenants the quarantine hold keeps on v1, and a warning when tenants have been on v2 for the
+    whole window but no call is marked ``version = 'v2'`` (the v2 application is not marking its calls).
+    """
     with flag_tables_required():
         row = conn.execute(flags_sql("status")).fetchone()
         if row is None:
             raise flags_row_missing()
         v1, v2 = cohort_stats(conn, STATUS_WINDOW)
+        held = hold_summary(conn)
+    warnings: list[str] = []
+    if bool(row[0]) and as_int(row[5]) > 0:
+        check = attribution_check(v2, datetime.now(UTC) - as_datetime(row[4]), STATUS_WINDOW)
+        if check is not None and not check.passed:
+            warnings.append(check.evidence)
     return RolloutStatus(
         enabled=bool(row[0]),
         percentage=as_int(row[1]),
@@ -245,4 +285,6 @@ def get_rollout_status(conn: Conn) -> RolloutStatus:
         overrides_disabled=as_int(row[8]),
         v1=v1,
         v2=v2,
+        held=held,
+        warnings=tuple(warnings),
     )

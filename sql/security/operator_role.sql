@@ -35,6 +35,9 @@ GRANT USAGE, CREATE ON SCHEMA voice_migration TO voice_migration_operator;
 
 -- public: read everything the commands report on; write only what the backfill and the rollout write.
 GRANT SELECT ON public.alembic_version, public.tenants, public.voice_agent_v2_flag_audit TO voice_migration_operator;
+-- The held set (revision 0008): read by voice_agent_v2_enabled and the enable-tenant refusal; written only by
+-- its SECURITY DEFINER triggers (the backfill's writes keep it) and by the owner's restore.
+GRANT SELECT ON public.voice_agent_v2_held_tenants TO voice_migration_operator;
 GRANT SELECT, UPDATE ON public.voice_agent_configs, public.voice_agent_calls, public.voice_agent_v2_flags
     TO voice_migration_operator;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.voice_agent_metrics, public.voice_agent_v2_tenant_overrides
@@ -61,6 +64,9 @@ CREATE POLICY voice_migration_operator ON public.voice_agent_v2_tenant_overrides
     FOR ALL TO voice_migration_operator USING (true) WITH CHECK (true);
 DROP POLICY IF EXISTS voice_migration_operator ON public.voice_agent_v2_flag_audit;
 CREATE POLICY voice_migration_operator ON public.voice_agent_v2_flag_audit
+    FOR SELECT TO voice_migration_operator USING (true);
+DROP POLICY IF EXISTS voice_migration_operator ON public.voice_agent_v2_held_tenants;
+CREATE POLICY voice_migration_operator ON public.voice_agent_v2_held_tenants
     FOR SELECT TO voice_migration_operator USING (true);
 DROP POLICY IF EXISTS voice_migration_operator ON public.voice_agent_metrics;
 CREATE POLICY voice_migration_operator ON public.voice_agent_metrics

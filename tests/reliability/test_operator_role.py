@@ -38,13 +38,17 @@ def operator_url(staged_url: str) -> Iterator[str]:
 
 
 def test_the_operator_role_runs_migrate_validate_and_rollout(operator_url: str, staged_url: str) -> None:
+    for args in (["migrate", "--yes", "--batch-size", str(BATCH_SIZE)], ["validate"], ["validate", "--fix"]):
+        result = invoke(args, url=operator_url)
+        assert result.exit_code == 0, f"{' '.join(args)}:\n{result.output}"
+    # Every tenant of the corpus has a quarantined config: the role sees the hold (SELECT + policy) and is
+    # refused; --force is the audited way past it.
+    refused = invoke(["rollout", "enable-tenant", "tenant_000001", "--by", "alice"], url=operator_url)
+    assert refused.exit_code == 1 and "held on v1" in refused.output, refused.output
     steps = [
-        ["migrate", "--yes", "--batch-size", str(BATCH_SIZE)],
-        ["validate"],
-        ["validate", "--fix"],
         ["backups", "list"],
         ["rollout", "set-percentage", "10", "--by", "alice"],
-        ["rollout", "enable-tenant", "tenant_000001", "--by", "alice"],
+        ["rollout", "enable-tenant", "tenant_000001", "--force", "--by", "alice"],
         ["rollout", "status"],
         ["rollback", "--level", "tenant", "--tenant-id", "tenant_000001", "--by", "alice"],
         ["rollback", "--level", "partial", "--target-percentage", "5", "--by", "alice"],
@@ -55,7 +59,7 @@ def test_the_operator_role_runs_migrate_validate_and_rollout(operator_url: str, 
         assert result.exit_code == 0, f"{' '.join(args)}:\n{result.output}"
     assert scalar(staged_url, "SELECT count(*) FROM voice_agent_configs WHERE schema_version = 'v2'") == 57
     actions = scalar(staged_url, "SELECT string_agg(action, ',' ORDER BY id) FROM voice_agent_v2_flag_audit")
-    assert actions == "install,set_percentage,enable_tenant,rollback_tenant,rollback_partial,rollback_total"
+    assert actions == "install,set_percentage,enable_tenant_forced,rollback_tenant,rollback_partial,rollback_total"
 
 
 FORBIDDEN = (

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.reliability
 
 Conn = psycopg.Connection[tuple[object, ...]]
 NEW_PUBLIC_TABLES = ("voice_agent_v2_flags", "voice_agent_v2_tenant_overrides", "voice_agent_v2_flag_audit",
-                     "voice_agent_metrics", "alembic_version")  # fmt: skip
+                     "voice_agent_metrics", "alembic_version", "voice_agent_v2_held_tenants")  # fmt: skip
 V1_TABLES = ("tenants", "voice_agent_configs", "voice_agent_calls")
 
 
@@ -65,10 +65,14 @@ SUPABASE_ANON = (
 
 
 def migrate_with_rollout_state(url: str) -> None:
-    """Migrate, then put something in every rollout table: 30 %, one override, their audit."""
+    """Migrate, then put something in every rollout table: 30 %, one override, their audit.
+
+    Every tenant of the corpus has a quarantined config, so the held set is filled by the migration and the
+    override needs --force (enable-tenant refuses a held tenant).
+    """
     assert invoke(["migrate", "--yes", "--batch-size", str(BATCH_SIZE)], url=url).exit_code == 0
     assert invoke(["rollout", "set-percentage", "30", "--by", "ops"], url=url).exit_code == 0
-    assert invoke(["rollout", "enable-tenant", "tenant_000001", "--by", "ops"], url=url).exit_code == 0
+    assert invoke(["rollout", "enable-tenant", "tenant_000001", "--force", "--by", "ops"], url=url).exit_code == 0
 
 
 def test_every_table_the_migration_creates_in_public_has_row_level_security(seeded_url: str) -> None:
@@ -94,6 +98,7 @@ def test_supabase_anon_reads_and_changes_nothing_of_the_rollout_or_the_bookkeepi
             ]
             assert as_role(conn, anon, "DELETE FROM voice_agent_v2_tenant_overrides") == [(0,)]
             assert as_role(conn, anon, "DELETE FROM alembic_version") == [(0,)], "the deploy state is safe"
+            assert as_role(conn, anon, "DELETE FROM voice_agent_v2_held_tenants") == [(0,)], "nobody lifts a hold"
             refused = as_role(conn, anon, "INSERT INTO voice_agent_v2_tenant_overrides VALUES ('tenant_000002', true)")
             assert refused == "InsufficientPrivilege", "row-level security refuses the new row"
             assert as_role(conn, anon, "SELECT voice_agent_v2_enabled('tenant_000001')") == [(False,)]
@@ -102,6 +107,8 @@ def test_supabase_anon_reads_and_changes_nothing_of_the_rollout_or_the_bookkeepi
             # The owner still sees the state anon could not: the checks above are not vacuous.
             row = conn.execute("SELECT rollout_percentage FROM voice_agent_v2_flags").fetchone()
             assert row == (30,)
+            held = conn.execute("SELECT count(*) FROM voice_agent_v2_held_tenants").fetchone()
+            assert held is not None and held[0] > 0
 
 
 def test_a_role_without_grants_is_refused_everything(seeded_url: str) -> None:
@@ -200,8 +207,13 @@ def test_objects_planted_in_public_never_run_inside_our_functions(staged_url: st
 # schema-qualifies every name instead (sql/objects/backfill/).
 # The audit trigger (a writer cannot skip or forge the audit) and the override-filter trigger (a writer of
 # overrides who could not see or update the flags row would leave its override out of the filter, and
-# voice_agent_v2_enabled would then ignore it).
-DEFINER_ON_PURPOSE = {"voice_agent_v2_audit_change()", "voice_agent_v2_track_overrides()"}
+# voice_agent_v2_enabled would then ignore it). The held-set trigger (a role that may write configs, the
+# application or the backfill, keeps the set without any right on it; sql/objects/sync_held_tenants/).
+DEFINER_ON_PURPOSE = {
+    "voice_agent_v2_audit_change()",
+    "voice_agent_v2_track_overrides()",
+    "voice_migration.sync_held_tenants()",
+}
 UNPINNED_ON_PURPOSE = {"voice_migration.backfill(integer,text[],integer)"}
 
 

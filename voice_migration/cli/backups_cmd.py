@@ -14,6 +14,7 @@ import click
 from voice_migration import command
 from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
 from voice_migration.cli.confirm import confirm, confirm_by_typing
+from voice_migration.infra.errors import OperationRefused
 from voice_migration.migration.backup import (
     BackupInfo,
     validate_backup_id,
@@ -70,53 +71,97 @@ def _table_line(table: TableRestore, verb: str) -> str:
     return line
 
 
-def _newer_lines(tables: tuple[TableRestore, ...]) -> list[str]:
+def _newer_lines(tables: tuple[TableRestore, ...], *, delete_newer: bool = False, done: bool = False) -> list[str]:
     newer = [t for t in tables if t.newer]
     if not newer:
         return ["Rows created after the backup: none."]
-    lines = ["Rows created after the backup are KEPT (a restore never deletes):"]
+    if delete_newer:
+        verb = "were DELETED" if done else "are DELETED (--delete-newer)"
+        lines = [f"Rows created after the backup {verb}; the safety backup holds them:"]
+    else:
+        lines = ["Rows created after the backup are KEPT (--delete-newer would delete them):"]
     for table in newer:
         more = ", ..." if table.newer > len(table.newer_sample) else ""
         lines.append(f"  {table.table}: {table.newer:,} ({', '.join(table.newer_sample)}{more})")
     return lines
 
 
-def _print_plan(plan: RestorePlan) -> None:
+def _tenant_list(tenants: tuple[str, ...], shown: int = 20) -> str:
+    more = f", and {len(tenants) - shown:,} more" if len(tenants) > shown else ""
+    return ", ".join(tenants[:shown]) + more
+
+
+def _print_plan(plan: RestorePlan, *, with_total_rollback: bool = False, delete_newer: bool = False) -> None:
     info = plan.backup
     click.echo(f"Restore {describe_backup(info)}")
+    on_v2 = plan.flags.tenants_on_v2
+    if on_v2:
+        click.echo(f"v2 serves {len(on_v2):,} tenants of this scope now: {_tenant_list(on_v2)}")
+    if with_total_rollback and plan.flags.master_on:
+        click.echo("First the master switch is turned OFF (every tenant to v1; audited as rollback_total, notified).")
     click.echo("A safety backup of the current state of the same scope is taken first. Then:")
     for table in plan.tables:
         click.echo(_table_line(table, "return"))
     for skipped in plan.skipped_tables:
         click.echo(f"  {skipped}: no longer exists; its backed-up rows are not restored")
-    for line in _newer_lines(plan.tables):
+    for line in _newer_lines(plan.tables, delete_newer=delete_newer):
         click.echo(line)
 
 
 def _print_result(result: RestoreResult) -> None:
     click.echo(f"Restored {result.backup_id} in {result.seconds:.1f} s; checksums verified.")
+    if result.total_rollback:
+        click.echo("The master switch was turned OFF first (rollback_total in the audit).")
     for table in result.tables:
         click.echo(_table_line(table, "returned"))
-    for line in _newer_lines(result.tables):
+    for line in _newer_lines(result.tables, delete_newer=result.delete_newer, done=True):
         click.echo(line)
+    if result.tenants_on_v2:
+        on_v2 = result.tenants_on_v2
+        click.echo(f"Tenants on v2 when the restore began ({len(on_v2):,}): {_tenant_list(on_v2)}")
+    else:
+        click.echo("Tenants on v2 when the restore began: none.")
     click.echo(
         f"Safety backup of the state before: {result.safety_backup_id} "
         f"(undo with: voice-migration rollback --level data --backup-id {result.safety_backup_id})"
     )
 
 
-def restore_from_cli(database_url: str | None, backup_id: str, yes: bool) -> None:
+def restore_from_cli(
+    database_url: str | None,
+    backup_id: str,
+    yes: bool,
+    *,
+    with_total_rollback: bool = False,
+    delete_newer: bool = False,
+    by: str = "voice-migration",
+    reason: str | None = None,
+) -> None:
     """``rollback --level data --backup-id ID [--yes]``: show the plan, make the operator type the id, restore.
 
-    A malformed id is refused before connecting. With no TTY and no ``--yes`` it refuses (exit 1).
+    A malformed id is refused before connecting. With no TTY and no ``--yes`` it refuses (exit 1). A
+    restore that would hand v2 configs in v1 shape is refused before asking, unless ``with_total_rollback``.
     """
     validate_backup_id(backup_id)
 
     def show_and_confirm(plan: RestorePlan) -> None:
-        _print_plan(plan)
+        refusal = plan.flags.refusal(backup_id)
+        if refusal and not with_total_rollback:
+            raise OperationRefused(refusal)
+        _print_plan(plan, with_total_rollback=with_total_rollback, delete_newer=delete_newer)
         confirm_by_typing(f"restore {backup_id} (destructive)", backup_id, yes=yes)
 
-    _print_result(command.restore(settings_from(database_url), backup_id, confirm=show_and_confirm, notify=NOTIFY))
+    result = command.restore(
+        settings_from(database_url),
+        backup_id,
+        confirm=show_and_confirm,
+        with_total_rollback=with_total_rollback,
+        delete_newer=delete_newer,
+        by=by,
+        reason=reason,
+        notify=NOTIFY,
+    )
+    _print_result(result)
 
 
 @click.group("backups")

@@ -29,7 +29,7 @@ _LEVEL_OPTIONS = {
     "tenant": {"tenant_id", "reason"},
     "partial": {"target_percentage", "reason"},
     "total": {"reason"},
-    "data": {"backup_id", "yes"},
+    "data": {"backup_id", "yes", "reason", "with_total_rollback", "delete_newer"},
 }
 _OPTION_NAMES = {
     "tenant_id": "--tenant-id",
@@ -37,6 +37,8 @@ _OPTION_NAMES = {
     "reason": "--reason",
     "backup_id": "--backup-id",
     "yes": "--yes",
+    "with_total_rollback": "--with-total-rollback",
+    "delete_newer": "--delete-newer",
 }
 
 
@@ -54,6 +56,16 @@ _OPTION_NAMES = {
 @click.option("--reason", default=None, help="Why (required for --level total); kept in the audit.")
 @click.option("--backup-id", default=None, help="--level data: the backup to restore (backup_YYYYMMDD_HHMMSS).")
 @click.option("--yes", is_flag=True, help="--level data: do not ask for confirmation.")
+@click.option(
+    "--with-total-rollback",
+    is_flag=True,
+    help="--level data: first turn v2 off for every tenant (audited with --reason), then restore.",
+)
+@click.option(
+    "--delete-newer",
+    is_flag=True,
+    help="--level data: also delete the rows created after the backup (they go into the safety backup first).",
+)
 @click.option("--list-backups", is_flag=True, help="List the backups a data rollback can restore.")
 @click.option(
     "--by",
@@ -72,6 +84,8 @@ def rollback_command(
     reason: str | None,
     backup_id: str | None,
     yes: bool,
+    with_total_rollback: bool,
+    delete_newer: bool,
     list_backups: bool,
     by: str | None,
     database_url: str | None,
@@ -85,6 +99,8 @@ def rollback_command(
             "reason": reason,
             "backup_id": backup_id,
             "yes": yes or None,
+            "with_total_rollback": with_total_rollback or None,
+            "delete_newer": delete_newer or None,
         }.items()
         if value is not None
     }
@@ -105,7 +121,15 @@ def rollback_command(
             raise UsageError("--level data needs --backup-id ID; `voice-migration rollback --list-backups` lists them")
         from voice_migration.cli.backups_cmd import restore_from_cli
 
-        restore_from_cli(database_url, backup_id, yes)
+        restore_from_cli(
+            database_url,
+            backup_id,
+            yes,
+            with_total_rollback=with_total_rollback,
+            delete_newer=delete_newer,
+            by=by or login_name(),
+            reason=reason,
+        )
         return
     if level == "tenant" and tenant_id is None:
         raise UsageError("--level tenant needs --tenant-id T: the tenant to put back on v1")

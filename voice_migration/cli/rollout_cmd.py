@@ -77,6 +77,8 @@ def render_status(status: flags.RolloutStatus) -> str:
             f"  - {status.v1.describe()}",
             f"  - {status.v2.describe()}",
             f"  - v2 error rate: {v2_rate}",
+            *([f"Held on v1: {status.held.describe()}"] if status.held.tenants else []),
+            *(f"warning: {warning}" for warning in status.warnings),
         ]
     )
 
@@ -115,9 +117,26 @@ def _add_tenant_command(name: str, change_override: _OverrideCommand, summary: s
         click.echo(describe_override_change(change))
 
 
-_add_tenant_command(
-    "enable-tenant", command.enable_tenant, "Force TENANT_ID into v2 whatever its bucket (the switch still wins)."
+@rollout_group.command("enable-tenant")
+@click.argument("tenant_id")
+@by_option
+@reason_option
+@click.option(
+    "--force", is_flag=True, help="Also for a tenant held on v1 by configs in quarantine (recorded in the audit)."
 )
+@database_url_option
+@handle_errors
+@warns_about_notification_setup
+def enable_tenant_command(tenant_id: str, by: str, reason: str | None, force: bool, database_url: str | None) -> None:
+    """Force TENANT_ID into v2 whatever its bucket (the switch still wins); refused for a held tenant."""
+    change = command.enable_tenant(
+        settings_from(database_url), tenant_id, by, reason=reason, force=force, notify=NOTIFY
+    )
+    click.echo(describe_override_change(change))
+
+
+_add_tenant_command("disable-tenant", command.disable_tenant, "Keep TENANT_ID on v1 whatever its bucket.")
+_add_tenant_command("clear-tenant", command.clear_tenant, "Remove TENANT_ID's override; its bucket decides again.")
 _add_tenant_command("disable-tenant", command.disable_tenant, "Keep TENANT_ID on v1 whatever its bucket.")
 _add_tenant_command("clear-tenant", command.clear_tenant, "Remove TENANT_ID's override; its bucket decides again.")
 
@@ -234,6 +253,8 @@ def advance_command(
         settings_from(database_url), by, plan=rollout_plan, policy=policy, force=force, reason=reason, notify=NOTIFY
     )
     click.echo(f"Plan: {rollout_plan.describe()}")
+    if result.held.tenants:
+        click.echo(f"Held on v1: {result.held.describe()}")
     if result.to_percentage is None and result.refusal is None:
         click.echo(f"Already at {result.from_percentage} %, the last step of the plan: nothing to advance.")
         return

@@ -314,8 +314,10 @@ class Walk:
 
     def force_tenant(self) -> list[str]:
         """Back the tenant up, then ``voice-migration rollout enable-tenant T``: a pilot outside the percentage."""
+        # A tenant outside the percentage and not held on v1 (a held one is refused without --force).
         outside = self.conn.execute(
-            "SELECT id FROM tenants WHERE NOT voice_agent_v2_enabled(id) ORDER BY id LIMIT 1"
+            "SELECT t.id FROM tenants AS t WHERE NOT voice_agent_v2_enabled(t.id) AND NOT EXISTS "
+            "(SELECT FROM voice_agent_v2_held_tenants AS h WHERE h.tenant_id = t.id) ORDER BY t.id LIMIT 1"
         ).fetchone()
         self.forced_tenant = str(outside[0]) if outside else self._tenant_sample(1)[0]
         tenant = self.forced_tenant

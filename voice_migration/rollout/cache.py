@@ -1,9 +1,10 @@
 """The cached rollout check for application code: no query per call, fresh within a second of a change.
 
-:class:`CachedFlagCheck` keeps a :class:`FlagSnapshot` (master switch, percentage, every override) in
-process and evaluates the rollout rule in Python, with the same bucket as SQL (:func:`bucket`). A
-background thread with its own connection LISTENs on ``voice_agent_v2_flags`` (the flag triggers NOTIFY
-at commit) and reloads the snapshot at once on a notification, and at the latest every ``ttl`` seconds,
+:class:`CachedFlagCheck` keeps a :class:`FlagSnapshot` (master switch, percentage, every override and,
+from revision 0008_quarantine_hold on, every held tenant) in process and evaluates the rollout rule in
+Python, with the same bucket as SQL (:func:`bucket`). A background thread with its own connection
+LISTENs on ``voice_agent_v2_flags`` (the flag triggers, and the held-set triggers, NOTIFY at commit) and
+reloads the snapshot at once on a notification, and at the latest every ``ttl`` seconds,
 so a lost notification (a dropped connection, a pooler that does not pass LISTEN) costs at most ``ttl``.
 
 Failure policy (fail static): when the database cannot be reached the last snapshot keeps serving and
@@ -31,6 +32,7 @@ from psycopg import sql
 from voice_migration.infra.db import connect
 from voice_migration.infra.errors import VoiceMigrationError
 from voice_migration.infra.settings import Settings
+from voice_migration.rollout.hold import held_set_exists
 from voice_migration.rollout.state import as_int, flags_sql
 
 log = logging.getLogger(__name__)
@@ -63,20 +65,26 @@ class FlagSnapshot:
     percentage: int
     overrides: Mapping[str, bool]
     loaded_at: float
+    held: frozenset[str] = frozenset()
 
     def is_enabled(self, tenant_id: str) -> bool:
-        """The rollout rule: master switch off -> False; else the override; else bucket < percentage."""
+        """The rollout rule (DESIGN.md section 5): master switch off -> False; else the override;
+        else False when the tenant is held (a config not in v2 shape); else bucket < percentage."""
         if not self.enabled:
             return False
         override = self.overrides.get(tenant_id)
         if override is not None:
             return override
+        if tenant_id in self.held:
+            return False
         return bucket(tenant_id) < self.percentage
 
 
 def load_snapshot(conn: psycopg.Connection[tuple[object, ...]]) -> FlagSnapshot:
-    """Read the flag state in one statement (``sql/flags/snapshot.sql``)."""
-    row = conn.execute(flags_sql("snapshot")).fetchone()
+    """Read the flag state in one statement (``sql/flags/snapshot_held.sql``, or ``snapshot.sql``
+    on a database older than revision 0008_quarantine_hold, which has no held set)."""
+    with_held = held_set_exists(conn)
+    row = conn.execute(flags_sql("snapshot_held" if with_held else "snapshot")).fetchone()
     if row is None:
         # Row-level security hides the row from this role: serve v1 rather than guess.
         log.warning("the voice_agent_v2_flags row is not visible to this role; every tenant gets v1")
@@ -87,6 +95,7 @@ def load_snapshot(conn: psycopg.Connection[tuple[object, ...]]) -> FlagSnapshot:
         percentage=as_int(row[1]),
         overrides=MappingProxyType({str(k): bool(v) for k, v in overrides.items()}),
         loaded_at=time.monotonic(),
+        held=frozenset(str(t) for t in row[3]) if with_held and isinstance(row[3], list) else frozenset(),
     )
 
 

@@ -13,12 +13,20 @@ audited by the database, and is notified after it commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from voice_migration.flags import set_tenant_override
 from voice_migration.infra.errors import OperationRefused, UsageError
-from voice_migration.rollout.health import GateCheck, HealthPolicy, HealthReport, evaluate_health, format_duration
+from voice_migration.rollout.health import (
+    GateCheck,
+    HealthPolicy,
+    HealthReport,
+    attribution_check,
+    evaluate_health,
+    format_duration,
+)
+from voice_migration.rollout.hold import HoldSummary, hold_summary
 from voice_migration.rollout.plan import DEFAULT_PLAN, RolloutPlan
 from voice_migration.rollout.state import (
     Conn,
@@ -46,6 +54,7 @@ class AdvanceResult:
     change: FlagChange | None
     forced: bool = False
     refusal: str | None = None
+    held: HoldSummary = field(default_factory=HoldSummary)
 
     @property
     def advanced(self) -> bool:
@@ -81,6 +90,7 @@ def advance(
     """
     policy = policy or HealthPolicy()
     action = "advance_forced" if force else "advance"
+    on_hold = hold_summary(conn)
     with flag_change(conn, action=action, changed_by=advanced_by, reason=reason) as change:
         state = change.state
         step = plan.next_step(state.percentage)
@@ -96,15 +106,15 @@ def advance(
                 f"the master switch is off at {state.percentage} % (a total rollback, by {state.updated_by} "
                 f"at {state.updated_at:%Y-%m-%d %H:%M} UTC): advance does not turn v2 back on; when the cause is "
                 "fixed, run `voice-migration rollout set-percentage N --by WHO`",
+                on_hold,
             )
         if step is None:
-            return AdvanceResult(state.percentage, None, (), None, None, force)
+            return AdvanceResult(state.percentage, None, (), None, None, force, held=on_hold)
         checks: tuple[GateCheck, ...] = ()
         health = None
         if state.percentage > 0:
-            hold = hold_check(plan, state.percentage, (now or state.database_now) - state.step_started_at)
-            health = evaluate_health(conn, policy, now=now)
-            checks = (hold, *health.checks)
+            on_step = (now or state.database_now) - state.step_started_at
+            checks, health = gate_checks(conn, plan, policy, state.percentage, on_step, now=now)
         failed = [check for check in checks if not check.passed]
         if failed and not force:
             return AdvanceResult(
@@ -117,6 +127,7 @@ def advance(
                 f"not advancing from {state.percentage} % to {target} %: "
                 f"{'; '.join(f'{c.name}: {c.evidence}' for c in failed)}; "
                 "wait and run advance again, or roll back (`voice-migration rollback`) if v2 is unhealthy",
+                on_hold,
             )
         gate = "; ".join(f"{c.name} {'ok' if c.passed else 'FAILED'}: {c.evidence}" for c in checks)
         forced = f"FORCED past failed checks ({', '.join(c.name for c in failed)})" if failed else ""
@@ -128,7 +139,36 @@ def advance(
         + (" (forced past the health gate)" if failed else ""),
         notify,
     )
-    return AdvanceResult(state.percentage, step.percentage, checks, health, result, force)
+    return AdvanceResult(state.percentage, step.percentage, checks, health, result, force, held=on_hold)
+
+
+def gate_checks(
+    conn: Conn,
+    plan: RolloutPlan,
+    policy: HealthPolicy,
+    percentage: int,
+    on_step: timedelta,
+    *,
+    now: datetime | None = None,
+) -> tuple[tuple[GateCheck, ...], HealthReport]:
+    """The advance gate at ``percentage`` (held for ``on_step``): every check, in the order they are shown.
+
+    Hold time; then "v2 attribution" once tenants have been on v2 for longer than the health window (no
+    call marked ``version = 'v2'`` by then means the v2 application is not marking its calls, and the
+    health checks below could never pass); then the health checks. ``advance`` refuses unless all pass;
+    ``rollout check`` and ``rollout watch`` should call this rather than assemble their own list.
+    """
+    hold = hold_check(plan, percentage, on_step)
+    health = evaluate_health(conn, policy, now=now)
+    attribution = attribution_check(health.v2, on_step, policy.window)
+    if attribution is not None and not attribution.passed and not _any_tenant_on_v2(conn):
+        attribution = None  # nobody is on v2 (e.g. every tenant of the step held): nothing to mark
+    return (hold, *((attribution,) if attribution else ()), *health.checks), health
+
+
+def _any_tenant_on_v2(conn: Conn) -> bool:
+    row = conn.execute("SELECT EXISTS (SELECT FROM tenants AS t WHERE voice_agent_v2_enabled(t.id))").fetchone()
+    return bool(row and row[0])
 
 
 def hold_check(plan: RolloutPlan, percentage: int, held: timedelta) -> GateCheck:

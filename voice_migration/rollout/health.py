@@ -161,6 +161,30 @@ def evaluate_health(conn: Conn, policy: HealthPolicy, *, now: datetime | None = 
     return HealthReport(policy.window, v1, v2, tuple(checks))
 
 
+ATTRIBUTION_DOC = 'docs/rollout.md, "What the v2 application must write"'
+
+
+def attribution_check(v2: CohortStats, on_v2_for: timedelta, window: timedelta) -> GateCheck | None:
+    """Are v2's calls marked? ``None`` until tenants have been on v2 for longer than the gate's ``window``.
+
+    The cohorts are told apart by ``voice_agent_calls.version``: a v2 application that does not write
+    ``'v2'`` leaves the v2 cohort empty, and the gate would see "not enough calls" for ever. After a whole
+    window on v2 without a single v2 call, the cause is named instead.
+    """
+    if on_v2_for < window:
+        return None
+    span = format_duration(window)
+    if v2.calls:
+        return GateCheck("v2 attribution", True, f"{v2.calls:,} calls marked version = 'v2' in the last {span}")
+    return GateCheck(
+        "v2 attribution",
+        False,
+        f"tenants have been on v2 for {format_duration(on_v2_for)} but no call of the last {span} has "
+        "version = 'v2': the v2 application is not marking its calls; it must write version = 'v2' on every "
+        f"call it handles ({ATTRIBUTION_DOC})",
+    )
+
+
 def _error_rate_check(v1: CohortStats, v2: CohortStats, policy: HealthPolicy) -> GateCheck:
     if v1.error_rate is None or v2.error_rate is None:
         return GateCheck("error rate", False, "no calls in one of the cohorts: nothing to compare")

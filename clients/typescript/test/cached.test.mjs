@@ -152,7 +152,11 @@ test("held tenants are v1 unless overridden, like voice_agent_v2_enabled with th
       "FROM public.voice_agent_v2_held_tenants ORDER BY tenant_id LIMIT 20 ON CONFLICT (tenant_id) DO UPDATE SET enabled = true",
   );
   const refreshed = untilEvent(client, "refresh", (s) => s.held.size >= 300, 2000);
-  // Rows written by hand here, not by the held-set triggers: announce them as those triggers do.
+  // Rows written by hand here, not by the held-set triggers: do what those triggers do — recompute the flags
+  // row's held filter (revision 0008: voice_agent_v2_enabled reads it before probing the set), and announce them.
+  if ((await db.query("SELECT to_regproc('voice_migration.refresh_held_filter') IS NOT NULL AS e")).rows[0].e) {
+    await db.query("SELECT voice_migration.refresh_held_filter()");
+  }
   await db.query("NOTIFY voice_agent_v2_flags, 'voice_agent_v2_held_tenants'");
   await refreshed;
   const { rows } = await db.query(

@@ -1,0 +1,12 @@
+-- voice_agent_configs_held_truncate v1 — statement trigger on voice_agent_configs that keeps the held set (issue #15).
+--
+-- What: AFTER TRUNCATE (empties the held set), FOR EACH STATEMENT, runs voice_migration.sync_held_tenants() (object
+--   sync_held_tenants, whose header explains the deltas).
+-- Inputs: the table and the trigger function. Installed by revision 0008_quarantine_hold (20_hold_objects.objects).
+-- Locks: DROP/CREATE TRIGGER takes a short lock on the table until the revision commits (under lock_timeout).
+-- Re-run: safe (DROP TRIGGER IF EXISTS + CREATE TRIGGER).
+
+DROP TRIGGER IF EXISTS voice_agent_configs_held_truncate ON public.voice_agent_configs;
+
+CREATE TRIGGER voice_agent_configs_held_truncate AFTER TRUNCATE ON public.voice_agent_configs
+    FOR EACH STATEMENT EXECUTE FUNCTION voice_migration.sync_held_tenants();
