@@ -14,6 +14,8 @@ from voice_migration.demo.seed import SeedSpec, seed_v1
 from voice_migration.migration import validation
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "validation-report.schema.json"
+
+
 @pytest.fixture()
 def messy_v1(v1_database_url: str) -> Iterator[str]:
     """URL of a v1 database seeded with every messy case (2 tenants, 64 configs, 100 calls)."""

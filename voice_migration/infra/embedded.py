@@ -170,7 +170,7 @@ class EphemeralPostgres:
         argv = [str(bindir / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self._workdir)]
         argv += [arg for name, value in settings for arg in ("-c", f"{name}={value}")]
         with open(self._workdir / "server.log", "ab") as log:
-            self._process = subprocess.Popen(  # noqa: S603 - fixed argv, our own binaries
+            self._process = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
