@@ -16,6 +16,7 @@ from voice_migration.cli.migrate_cmd import migrate_command
 from voice_migration.cli.rollback_cmd import rollback_command
 from voice_migration.cli.rollout_cmd import rollout_group
 from voice_migration.cli.seed_cmd import seed_command
+from voice_migration.cli.status_cmd import status_command
 from voice_migration.cli.validate_cmd import validate_command
 from voice_migration.cli.watch_cmd import resume_command, watch_command
 
@@ -35,3 +36,4 @@ main.add_command(rollout_group)
 rollout_group.add_command(watch_command)
 rollout_group.add_command(resume_command)
 main.add_command(rollback_command)
+main.add_command(status_command)

@@ -8,6 +8,7 @@ one-line message on stderr and exits with its code; no traceback is shown.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
@@ -28,6 +29,21 @@ database_url_option = click.option(
     default=None,
     help="PostgreSQL URL (default: $DATABASE_URL). The password is never printed.",
 )
+
+
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object on stdout, with the schema documented in docs/schemas/ (docs/operator.md).",
+)
+
+
+def echo_json(document: object) -> None:
+    """Print ``document`` as the one JSON object of a ``--format json`` run (errors still go to stderr)."""
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def fail(message: str, code: int) -> None:

@@ -10,7 +10,7 @@ from typing import ParamSpec, Protocol, TypeVar
 import click
 
 from voice_migration import flags
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import database_url_option, echo_json, format_option, handle_errors, settings_from
 from voice_migration.infra.db import connect
 from voice_migration.infra.errors import OperationRefused
 from voice_migration.rollout import changes as rollout
@@ -33,9 +33,6 @@ by_option = click.option(
     help=f"Who makes the change (name or e-mail), for the audit. Default: ${OPERATOR_ENV}.",
 )
 reason_option = click.option("--reason", metavar="TEXT", default=None, help="Why; kept in the audit.")
-format_option = click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 
 
 @click.group("rollout")
@@ -216,6 +213,7 @@ _GATE_OPTIONS = (
 @reason_option
 @click.option("--force", is_flag=True, help="Advance even when the gate fails (recorded in the audit).")
 @gate_options
+@format_option
 @database_url_option
 @handle_errors
 def advance_command(
@@ -227,12 +225,18 @@ def advance_command(
     max_error_rate_increase: float | None,
     max_p95_increase: float | None,
     min_calls: int | None,
+    output_format: str,
     database_url: str | None,
 ) -> None:
     """Move to the next step of the plan when the health gate passes; exit 1 when it refuses."""
     rollout_plan, policy = gate_from_options(plan, window, max_error_rate_increase, max_p95_increase, min_calls)
     with connect(settings_from(database_url), autocommit=True) as conn:
         result = rollout.advance(conn, by, plan=rollout_plan, policy=policy, force=force, reason=reason)
+    if output_format == "json":
+        echo_json(advance_document("advance", rollout_plan, result))
+        if result.refusal is not None:
+            raise OperationRefused(result.refusal)
+        return
     click.echo(f"Plan: {rollout_plan.describe()}")
     if result.to_percentage is None and result.refusal is None:
         click.echo(f"Already at {result.from_percentage} %, the last step of the plan: nothing to advance.")
@@ -247,6 +251,65 @@ def advance_command(
     assert result.change is not None
     forced = " (FORCED past the failed checks; recorded in the audit)" if result.failed_checks else ""
     click.echo(f"Advanced: {describe_flag_change(result.change)}{forced}")
+
+
+@rollout_group.command("check")
+@gate_options
+@format_option
+@database_url_option
+@handle_errors
+def check_command(
+    plan: str | None,
+    window: str | None,
+    max_error_rate_increase: float | None,
+    max_p95_increase: float | None,
+    min_calls: int | None,
+    output_format: str,
+    database_url: str | None,
+) -> None:
+    """Would `rollout advance` advance now? Evaluate its gate, change nothing; exit 0 if yes, 1 if not.
+
+    Made for a daily cron or CI job. It rehearses `advance` in a transaction that is rolled back, so it
+    applies exactly the gate `advance` and `rollout watch` apply. Exit 1 also when there is nothing to
+    advance (the last step of the plan) or the master switch is off after a total rollback.
+    """
+    rollout_plan, policy = gate_from_options(plan, window, max_error_rate_increase, max_p95_increase, min_calls)
+    with connect(settings_from(database_url), autocommit=True) as conn:
+        result = rollout.check_advance(conn, plan=rollout_plan, policy=policy)
+    verdict = check_verdict(result)
+    if output_format == "json":
+        echo_json(advance_document("check", rollout_plan, result))
+    else:
+        click.echo(f"Plan: {rollout_plan.describe()}")
+        step = "none (the last step of the plan)" if result.to_percentage is None else f"{result.to_percentage} %"
+        click.echo(f"Current: {result.from_percentage} %; next step: {step}")
+        for check in result.checks:
+            click.echo(f"  [{'ok' if check.passed else 'FAILED'}] {check.name}: {check.evidence}")
+        click.echo(f"Advance allowed: {'yes' if result.advanced else 'no'} ({verdict})")
+    if not result.advanced:
+        raise OperationRefused(f"rollout check: advancing is not allowed now: {verdict}")
+
+
+def check_verdict(result: rollout.AdvanceResult) -> str:
+    """Why advancing would (not) be allowed, in one line."""
+    if result.advanced:
+        gate = "the gate passes" if result.checks else "no gate needed to start the plan"
+        return f"{gate}; `rollout advance` would move from {result.from_percentage} % to {result.to_percentage} %"
+    if result.refusal is not None:
+        return result.refusal
+    return f"already at {result.from_percentage} %, the last step of the plan: nothing to advance"
+
+
+def advance_document(command: str, plan: RolloutPlan, result: rollout.AdvanceResult) -> dict[str, object]:
+    """``rollout advance`` / ``rollout check`` as JSON (docs/schemas/rollout-advance.schema.json)."""
+    document: dict[str, object] = {"schema_version": 1, "command": command, "plan": plan.describe()}
+    document.update(result.as_dict())
+    if command == "check":
+        document["allowed"] = result.advanced
+        document["change"] = None  # a rehearsal: it was rolled back
+        document["advanced"] = False
+        document["verdict"] = check_verdict(result)
+    return document
 
 
 def describe_flag_change(change: FlagChange) -> str:

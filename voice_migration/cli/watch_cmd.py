@@ -16,8 +16,8 @@ from types import FrameType
 
 import click
 
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
-from voice_migration.cli.rollout_cmd import by_option, format_option, gate_from_options, gate_options, reason_option
+from voice_migration.cli.common import database_url_option, format_option, handle_errors, settings_from
+from voice_migration.cli.rollout_cmd import by_option, gate_from_options, gate_options, reason_option
 from voice_migration.infra.db import connect
 from voice_migration.infra.errors import UsageError
 from voice_migration.progress import LOG_FORMATS, LogFormat, configure_logging

@@ -221,7 +221,7 @@ def plan_migration(conn: Conn, options: MigrationOptions) -> MigrationPlan:
     if not conn.autocommit:
         conn.rollback()
     return MigrationPlan(
-        database=_redacted(conn),
+        database=describe_database(conn),
         current_revision=current,
         head_revision=revisions.head_revision(),
         revisions_to_apply=to_apply,
@@ -232,7 +232,8 @@ def plan_migration(conn: Conn, options: MigrationOptions) -> MigrationPlan:
     )
 
 
-def _redacted(conn: Conn) -> str:
+def describe_database(conn: Conn) -> str:
+    """``user@host:port/dbname`` of a connection: no password, safe to print."""
     info = conn.info
     return f"{info.user}@{info.host}:{info.port}/{info.dbname}"
 
@@ -255,7 +256,8 @@ def _upgrade(settings: Settings, target: str, connection: sqlalchemy.Connection 
         raise
 
 
-def _quarantine(conn: Conn, tenant_ids: Sequence[str] | None) -> tuple[QuarantineGroup, ...]:
+def quarantine_groups(conn: Conn, tenant_ids: Sequence[str] | None) -> tuple[QuarantineGroup, ...]:
+    """Quarantined rows per entity and reason in the tenant scope, with examples (empty before revision 0003)."""
     if not table_exists(conn, "voice_migration", "quarantine"):
         return ()  # stopped before the revisions made it
     with conn.transaction():
@@ -452,7 +454,7 @@ def _execute(
     with session(settings, plan) as (conn, upgrade):
         backup_id, preflight, stopped = _steps(conn, run, plan, options, upgrade, stop)
         verification = None if stopped else _verify(conn, run, options)
-        quarantine = _quarantine(conn, options.tenant_ids)
+        quarantine = quarantine_groups(conn, options.tenant_ids)
         samples = _samples(conn, options.tenant_ids) if options.dry_run and options.verbose else ()
         final = revisions.current_revision(conn) or plan.current_revision
     return MigrationResult(
