@@ -21,7 +21,23 @@ from voice_migration.cli.validate_cmd import validate_command
 from voice_migration.cli.watch_cmd import resume_command, watch_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+ENVIRONMENT_EPILOG = """\b
+Environment (each option's own variable is shown in its command's --help):
+  DATABASE_URL                        --database-url of every command
+  VOICE_MIGRATION_OPERATOR            --by of the commands that record who acted
+  VOICE_MIGRATION_LOCK_TIMEOUT        lock_timeout per statement (default 2s)
+  VOICE_MIGRATION_STATEMENT_TIMEOUT   statement_timeout (default none)
+  VOICE_MIGRATION_CONNECT_TIMEOUT     seconds to wait for a connection (default 10)
+  VOICE_MIGRATION_LOG                 log level: debug (like --verbose), info, warning, error
+  SLACK_WEBHOOK_URL, SMTP_HOST, MIGRATION_ADMIN_EMAIL, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM
+                                      notifications (docs/operator.md)
+Shell completion: eval "$(_VOICE_MIGRATION_COMPLETE=bash_source voice-migration)" (README)."""
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=ENVIRONMENT_EPILOG,
+)
 @click.version_option(__version__, prog_name="voice-migration")
 def main() -> None:
     """Move a multi-tenant voice-agent database from v1 to v2 with no downtime, then roll v2 out."""

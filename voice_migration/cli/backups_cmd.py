@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import click
 
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import database_url_option, echo_json, format_option, handle_errors, settings_from
 from voice_migration.cli.confirm import confirm, confirm_by_typing
 from voice_migration.infra.db import connect
 from voice_migration.migration.backup import (
@@ -53,10 +53,13 @@ def describe_backup(info: BackupInfo) -> str:
     )
 
 
-def print_backup_list(database_url: str | None) -> None:
+def print_backup_list(database_url: str | None, output_format: str = "text") -> None:
     """Print every backup, newest first (``backups list`` and ``rollback --list-backups``)."""
     with connect(settings_from(database_url), autocommit=True) as conn:
         backups = list_backups(conn)
+    if output_format == "json":  # docs/schemas/backups-list.schema.json
+        echo_json({"schema_version": 1, "command": "backups list", "backups": [b.as_dict() for b in backups]})
+        return
     click.echo("Available Backups\n=================")
     if not backups:
         click.echo("(none yet: `voice-migration backups create` makes one, and `migrate` makes one first)")
@@ -84,16 +87,37 @@ def _newer_lines(tables: tuple[TableRestore, ...]) -> list[str]:
     return lines
 
 
-def _print_plan(plan: RestorePlan) -> None:
+def _print_plan(plan: RestorePlan, *, err: bool = False) -> None:
     info = plan.backup
-    click.echo(f"Restore {describe_backup(info)}")
-    click.echo("A safety backup of the current state of the same scope is taken first. Then:")
+    click.echo(f"Restore {describe_backup(info)}", err=err)
+    click.echo("A safety backup of the current state of the same scope is taken first. Then:", err=err)
     for table in plan.tables:
-        click.echo(_table_line(table, "return"))
+        click.echo(_table_line(table, "return"), err=err)
     for skipped in plan.skipped_tables:
-        click.echo(f"  {skipped}: no longer exists; its backed-up rows are not restored")
+        click.echo(f"  {skipped}: no longer exists; its backed-up rows are not restored", err=err)
     for line in _newer_lines(plan.tables):
-        click.echo(line)
+        click.echo(line, err=err)
+
+
+def restore_dict(result: RestoreResult) -> dict[str, object]:
+    """What a data restore did, as JSON (``rollback --level data --format json``)."""
+    return {
+        "backup_id": result.backup_id,
+        "safety_backup_id": result.safety_backup_id,
+        "seconds": round(result.seconds, 3),
+        "tables": [
+            {
+                "table": t.table,
+                "changed": t.changed,
+                "reinserted": t.reinserted,
+                "newer_kept": t.newer,
+                "columns_reset": list(t.columns_reset),
+                "columns_not_restored": list(t.columns_not_restored),
+            }
+            for t in result.tables
+        ],
+        "skipped_tables": list(result.skipped_tables),
+    }
 
 
 def _print_result(result: RestoreResult) -> None:
@@ -108,16 +132,30 @@ def _print_result(result: RestoreResult) -> None:
     )
 
 
-def restore_from_cli(database_url: str | None, backup_id: str, yes: bool) -> None:
+def restore_from_cli(database_url: str | None, backup_id: str, yes: bool, output_format: str = "text") -> None:
     """``rollback --level data --backup-id ID [--yes]``: show the plan, make the operator type the id, restore.
 
     A malformed id is refused before connecting. With no TTY and no ``--yes`` it refuses (exit 1).
+    With ``--format json`` the plan goes to stderr (it is for the person confirming) and the result,
+    as JSON, to stdout.
     """
     validate_backup_id(backup_id)
+    as_json = output_format == "json"
     with connect(settings_from(database_url), autocommit=True) as conn:
-        _print_plan(plan_restore(conn, backup_id))
+        _print_plan(plan_restore(conn, backup_id), err=as_json)
         confirm_by_typing(f"restore {backup_id} (destructive)", backup_id, yes=yes)
         result = restore_backup(conn, backup_id)
+    if as_json:
+        echo_json(
+            {
+                "schema_version": 1,
+                "command": "rollback",
+                "level": "data",
+                "change": None,
+                "restore": restore_dict(result),
+            }
+        )
+        return
     _print_result(result)
 
 
@@ -127,11 +165,12 @@ def backups_group() -> None:
 
 
 @backups_group.command("list")
+@format_option
 @database_url_option
 @handle_errors
-def list_command(database_url: str | None) -> None:
+def list_command(output_format: str, database_url: str | None) -> None:
     """List the backups, newest first: id, counts, scope, size, age."""
-    print_backup_list(database_url)
+    print_backup_list(database_url, output_format)
 
 
 @backups_group.command("create")

@@ -27,7 +27,9 @@ database_url_option = click.option(
     "database_url",
     metavar="URL",
     default=None,
-    help="PostgreSQL URL (default: $DATABASE_URL). The password is never printed.",
+    envvar="DATABASE_URL",
+    show_envvar=True,
+    help="PostgreSQL URL (libpq or SQLAlchemy form). The password is never printed.",
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import signal
 import sys
@@ -87,7 +86,7 @@ def demo_command(
         result = run_demo(
             print_section,
             sizes=DemoSizes(tenants=tenants, configs=configs, calls=calls),
-            database_url=database_url or os.environ.get("DATABASE_URL") or None,
+            database_url=database_url or None,
             not_production=not_production,
             keep=keep,
             progress=progress_output,

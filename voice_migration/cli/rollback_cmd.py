@@ -11,11 +11,12 @@ import os
 
 import click
 
-from voice_migration.cli.common import database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import database_url_option, echo_json, format_option, handle_errors, settings_from
 from voice_migration.cli.rollout_cmd import OPERATOR_ENV, describe_flag_change, describe_override_change
 from voice_migration.infra.db import connect
 from voice_migration.infra.errors import UsageError
 from voice_migration.rollout import changes as rollout
+from voice_migration.rollout.state import FlagChange, OverrideChange
 
 # Which options each level takes; anything else is refused, so that e.g. `--level total --tenant-id X`
 # (someone believing it is per tenant) does not turn v2 off for everybody.
@@ -53,9 +54,11 @@ _OPTION_NAMES = {
     "--by",
     metavar="WHO",
     envvar=OPERATOR_ENV,
+    show_envvar=True,
     default=None,
-    help=f"Who rolls back (default: ${OPERATOR_ENV} or your login).",
+    help="Who rolls back, for the audit (default: your login name).",
 )
+@format_option
 @database_url_option
 @handle_errors
 def rollback_command(
@@ -67,6 +70,7 @@ def rollback_command(
     yes: bool,
     list_backups: bool,
     by: str | None,
+    output_format: str,
     database_url: str | None,
 ) -> None:
     """Roll back: one tenant, part of the rollout, all of it, or the data (runbook section 7)."""
@@ -86,7 +90,7 @@ def rollback_command(
             raise UsageError("--list-backups takes no other option: run it on its own, then roll back")
         from voice_migration.cli.backups_cmd import print_backup_list
 
-        print_backup_list(database_url)
+        print_backup_list(database_url, output_format)
         return
     if level is None:
         raise UsageError("say what to roll back: --level tenant|partial|total|data, or --list-backups")
@@ -98,7 +102,7 @@ def rollback_command(
             raise UsageError("--level data needs --backup-id ID; `voice-migration rollback --list-backups` lists them")
         from voice_migration.cli.backups_cmd import restore_from_cli
 
-        restore_from_cli(database_url, backup_id, yes)
+        restore_from_cli(database_url, backup_id, yes, output_format)
         return
     if level == "tenant" and tenant_id is None:
         raise UsageError("--level tenant needs --tenant-id T: the tenant to put back on v1")
@@ -108,12 +112,21 @@ def rollback_command(
         rollout.require_reason(reason)
     who = by or login_name()
     with connect(settings_from(database_url), autocommit=True) as conn:
+        change: FlagChange | OverrideChange
         if tenant_id is not None:
-            click.echo(describe_override_change(rollout.rollback_tenant(conn, tenant_id, who, reason=reason)))
+            change = rollout.rollback_tenant(conn, tenant_id, who, reason=reason)
         elif target_percentage is not None:
-            click.echo(describe_flag_change(rollout.rollback_partial(conn, target_percentage, who, reason=reason)))
+            change = rollout.rollback_partial(conn, target_percentage, who, reason=reason)
         else:
-            click.echo(describe_flag_change(rollout.rollback_total(conn, reason or "", who)))
+            change = rollout.rollback_total(conn, reason or "", who)
+    if output_format == "json":  # docs/schemas/rollback.schema.json
+        echo_json(
+            {"schema_version": 1, "command": "rollback", "level": level, "change": change.as_dict(), "restore": None}
+        )
+    elif isinstance(change, OverrideChange):
+        click.echo(describe_override_change(change))
+    else:
+        click.echo(describe_flag_change(change))
 
 
 def login_name() -> str:

@@ -30,7 +30,8 @@ by_option = click.option(
     metavar="WHO",
     required=True,
     envvar=OPERATOR_ENV,
-    help=f"Who makes the change (name or e-mail), for the audit. Default: ${OPERATOR_ENV}.",
+    show_envvar=True,
+    help="Who makes the change (name or e-mail), for the audit.",
 )
 reason_option = click.option("--reason", metavar="TEXT", default=None, help="Why; kept in the audit.")
 
@@ -172,24 +173,32 @@ def gate_from_options(
     )
 
 
+# Each has an environment variable, read by click (shown in --help) and, for callers from Python, by
+# RolloutPlan.configured / HealthPolicy.configured; the defaults are theirs.
 _GATE_OPTIONS = (
     click.option(
         "--plan",
         metavar="STEPS",
         default=None,
-        help=f"Steps PERCENT[:HOLD], e.g. {DEFAULT_PLAN_TEXT} (default: ${PLAN_ENV} or that).",
+        envvar=PLAN_ENV,
+        show_envvar=True,
+        help=f"Steps PERCENT[:HOLD] (default {DEFAULT_PLAN_TEXT}).",
     ),
     click.option(
         "--window",
         metavar="DURATION",
         default=None,
-        help="Health window, e.g. 24h (default: $VOICE_MIGRATION_HEALTH_WINDOW or 24h).",
+        envvar="VOICE_MIGRATION_HEALTH_WINDOW",
+        show_envvar=True,
+        help="Health window, e.g. 30m (default 24h).",
     ),
     click.option(
         "--max-error-rate-increase",
         type=click.FloatRange(min=0),
         default=None,
         metavar="POINTS",
+        envvar="VOICE_MIGRATION_HEALTH_MAX_ERROR_RATE_INCREASE",
+        show_envvar=True,
         help="How many percentage points v2's error rate may exceed v1's (default 1.0).",
     ),
     click.option(
@@ -197,12 +206,16 @@ _GATE_OPTIONS = (
         type=click.FloatRange(min=0),
         default=None,
         metavar="PERCENT",
+        envvar="VOICE_MIGRATION_HEALTH_MAX_P95_INCREASE",
+        show_envvar=True,
         help="How many percent v2's p95 latency may exceed v1's (default 10).",
     ),
     click.option(
         "--min-calls",
         type=click.IntRange(min=0),
         default=None,
+        envvar="VOICE_MIGRATION_HEALTH_MIN_CALLS",
+        show_envvar=True,
         help="Calls each cohort needs in the window (default 100).",
     ),
 )
