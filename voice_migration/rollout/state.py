@@ -68,7 +68,7 @@ class FlagChange:
         return f"{percentage} %, master switch {'on' if enabled else 'off'}"
 
     def as_dict(self) -> dict[str, object]:
-        """JSON for the commands that change the flags (docs/schemas/flag-change.schema.json)."""
+        """JSON for the commands that change the flags (``change`` in docs/schemas/rollback.schema.json)."""
         return {
             "action": self.action,
             "changed_by": self.changed_by,
