@@ -20,7 +20,6 @@ from voice_migration.cli.status_cmd import status_command
 from voice_migration.cli.validate_cmd import validate_command
 from voice_migration.cli.watch_cmd import resume_command, watch_command
 
-
 ENVIRONMENT_EPILOG = """\b
 Environment (each option's own variable is shown in its command's --help):
   DATABASE_URL                        --database-url of every command
