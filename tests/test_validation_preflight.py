@@ -184,7 +184,7 @@ def test_validate_preflight_command_prints_json_and_exits_0_on_messy_v1(v1_datab
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["kind"] == "preflight" and report["ok"] is True
-    assert report["summary"]["failed"] == 0 and report["summary"]["warnings"] == 4  # issue #17 point 8
+    assert report["summary"]["failed"] == 0 and report["summary"]["warnings"] == 5  # issue #17 point 8
     assert {c["name"] for c in report["checks"]} == PREFLIGHT_CHECKS
 
 

@@ -104,6 +104,7 @@ class EphemeralPostgres:
     _workdir: Path | None = field(default=None, repr=False)
     _pgserver: Any = field(default=None, repr=False)
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _bindir_used: Path | None = field(default=None, repr=False)
 
     def start(self) -> str:
         """Start the server and return its URL; raises :class:`EmbeddedServerError`."""
@@ -152,6 +153,7 @@ class EphemeralPostgres:
             as_postgres=as_root,
         )
         self.port = _free_port()
+        self._bindir_used = bindir
         self._start_postmaster(bindir, data, as_root)
         self.url = f"postgresql://{SERVER_USER}@{self.host}:{self.port}/postgres"
 
@@ -169,7 +171,11 @@ class EphemeralPostgres:
         settings = (*_SERVER_SETTINGS, ("cluster_name", self._workdir.name))
         argv = [str(bindir / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self._workdir)]
         argv += [arg for name, value in settings for arg in ("-c", f"{name}={value}")]
-        with open(self._workdir / "server.log", "ab") as log:
+        log_path = self._workdir / "server.log"
+        log_path.touch()
+        if as_root:  # the server's own user may write to it later too (`pg_ctl -l server.log restart`)
+            shutil.chown(log_path, user=_SYSTEM_USER, group=None)
+        with open(log_path, "ab") as log:
             self._process = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -232,6 +238,7 @@ class EphemeralPostgres:
         if self._process is not None:
             self._stop_postmaster(self._process)
             self._process = None
+        self._stop_restarted_server()
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
@@ -252,6 +259,21 @@ class EphemeralPostgres:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+    def _stop_restarted_server(self) -> None:
+        """Stop a postmaster that is not our child: someone ran ``pg_ctl restart``/``start`` on the data directory.
+
+        Then ``postmaster.pid`` is still there after our child was reaped; ``pg_ctl stop -m immediate -w``
+        returns once that postmaster has removed it.
+        """
+        bindir = self._bindir_used
+        if self._workdir is None or bindir is None or not (self._workdir / "data" / "postmaster.pid").exists():
+            return
+        with contextlib.suppress(EmbeddedServerError, subprocess.SubprocessError, OSError):
+            self._run(
+                [str(bindir / "pg_ctl"), "-D", str(self._workdir / "data"), "-m", "immediate", "-w", "stop"],
+                as_postgres=_running_as_root(),
+            )
 
     def __enter__(self) -> EphemeralPostgres:
         self.start()
