@@ -272,3 +272,25 @@ def test_every_environment_variable_of_an_option_is_shown_in_help(name: str, com
     assert result.exit_code == 0, result.output
     if any(isinstance(p, click.Option) and p.name == "database_url" for p in command.params):
         assert "env var: DATABASE_URL" in " ".join(result.output.split())
+
+
+def test_flag_changes_print_json(head_database_url: str) -> None:
+    url = head_database_url
+    with psycopg.connect(url, autocommit=True) as conn:
+        add_tenants(conn, 3)
+    definitions: dict[str, dict[str, object]] = schema("flag-change")["$defs"]  # type: ignore[assignment]
+    raised = json_of(["rollout", "set-percentage", "25", "--by", "ann", "--reason", "day 3"], url, name="flag-change")
+    assert schema_errors(raised["change"], definitions["flag_change"]) == []
+    assert (raised["command"], raised["change"]["new"], raised["change"]["reason"]) == (
+        "set-percentage",
+        {"enabled": True, "percentage": 25},
+        "day 3",
+    )
+    for command, new in (("enable-tenant", True), ("disable-tenant", False), ("clear-tenant", None)):
+        document = json_of(["rollout", command, "tenant-1", "--by", "ann"], url, name="flag-change")
+        assert schema_errors(document["change"], definitions["override_change"]) == []
+        assert (document["command"], document["change"]["tenant_id"], document["change"]["new"]) == (
+            command,
+            "tenant-1",
+            new,
+        )

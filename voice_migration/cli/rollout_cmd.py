@@ -80,13 +80,24 @@ def render_status(status: flags.RolloutStatus) -> str:
 @click.argument("percentage", type=click.IntRange(0, 100))
 @by_option
 @reason_option
+@format_option
 @database_url_option
 @handle_errors
-def set_percentage_command(percentage: int, by: str, reason: str | None, database_url: str | None) -> None:
+def set_percentage_command(
+    percentage: int, by: str, reason: str | None, output_format: str, database_url: str | None
+) -> None:
     """Set the rollout PERCENTAGE (0-100) and turn the master switch on."""
     with connect(settings_from(database_url), autocommit=True) as conn:
         change = flags.update_rollout_percentage(conn, percentage, by, reason=reason)
+    if output_format == "json":
+        echo_json(change_document("set-percentage", change))
+        return
     click.echo(describe_flag_change(change))
+
+
+def change_document(command: str, change: FlagChange | OverrideChange) -> dict[str, object]:
+    """A flag or override change as JSON (docs/schemas/flag-change.schema.json)."""
+    return {"schema_version": 1, "command": command, "change": change.as_dict()}
 
 
 class _OverrideCommand(Protocol):
@@ -100,11 +111,15 @@ def _add_tenant_command(name: str, change_override: _OverrideCommand, summary: s
     @click.argument("tenant_id")
     @by_option
     @reason_option
+    @format_option
     @database_url_option
     @handle_errors
-    def command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
+    def command(tenant_id: str, by: str, reason: str | None, output_format: str, database_url: str | None) -> None:
         with connect(settings_from(database_url), autocommit=True) as conn:
             change = change_override(conn, tenant_id, by, reason=reason)
+        if output_format == "json":
+            echo_json(change_document(name, change))
+            return
         click.echo(describe_override_change(change))
 
 
