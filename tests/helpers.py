@@ -512,3 +512,44 @@ def pg_ctl(server: EphemeralPostgres, action: str) -> None:
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # PostgreSQL runs as postgres when we are root
         command = ["runuser", "-u", "postgres", "--", *command]
     subprocess.run(command, check=True, capture_output=True, timeout=90)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+def schema_errors(value: object, schema: dict[str, object], where: str = "$") -> list[str]:
+    """Where ``value`` breaks ``schema`` (the JSON Schema subset the report schema uses)."""
+    problems: list[str] = []
+    declared = schema.get("type")
+    if declared is not None:
+        names = [declared] if isinstance(declared, str) else list(declared)  # type: ignore[call-overload]
+        # bool is an int in Python, but never a JSON integer or number.
+        if not any(isinstance(value, _TYPES[n]) and not (isinstance(value, bool) and n != "boolean") for n in names):
+            return [f"{where}: {value!r} is not {declared}"]
+    if "const" in schema and value != schema["const"]:
+        problems.append(f"{where}: {value!r} != {schema['const']!r}")
+    if "enum" in schema and value not in schema["enum"]:  # type: ignore[operator]
+        problems.append(f"{where}: {value!r} not in {schema['enum']}")
+    if isinstance(value, dict):
+        properties: dict[str, dict[str, object]] = schema.get("properties", {})  # type: ignore[assignment]
+        problems += [f"{where}: missing {key}" for key in schema.get("required", []) if key not in value]  # type: ignore[attr-defined]
+        extra = schema.get("additionalProperties", True)
+        for key, item in value.items():
+            if key in properties:
+                problems += schema_errors(item, properties[key], f"{where}.{key}")
+            elif extra is False:
+                problems.append(f"{where}: undocumented key {key}")
+            elif isinstance(extra, dict):
+                problems += schema_errors(item, extra, f"{where}.{key}")
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            problems += schema_errors(item, schema["items"], f"{where}[{i}]")  # type: ignore[arg-type]
+    return problems

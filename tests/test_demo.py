@@ -60,6 +60,30 @@ def processes_using(path: Path) -> list[str]:
     return found
 
 
+def server_processes(output: str) -> list[str]:
+    """Every process of the demo's server still in the process table, zombies included, as ``pid state cmd``.
+
+    The postmaster (its pid, as the demo printed it), any process whose parent it is, and any process whose
+    title shows the server's ``cluster_name`` (every backend and helper of it does).
+    """
+    match = re.search(r"server process (\d+) \(`ps` shows its processes as postgres: (\S+): ", output)
+    assert match, output
+    postmaster, cluster = match.group(1), match.group(2)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(errors="replace")
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        state, parent = stat.rpartition(")")[2].split()[:2]
+        if entry.name == postmaster or parent == postmaster or f"postgres: {cluster}:" in cmdline:
+            found.append(f"{entry.name} {state} {cmdline or stat}")
+    return found
+
+
 def v1_checksums_without_simulated_calls(url: str) -> dict[str, str]:
     """md5 of every v1 column of every row, per v1 table, leaving out the demo's simulated calls."""
     result = {}
@@ -173,12 +197,15 @@ def test_a_given_database_is_refused_without_the_not_production_flag(database_ur
 
 def test_the_demo_on_a_throwaway_server_leaves_no_process_or_directory() -> None:
     result = run_cli(["demo", *SMALL_ARGS])
+    # Counted right after exit, before anything else could reap or clean up (issue #17 point 11).
+    leftovers = server_processes(result.stdout)
 
     assert result.returncode == 0, result.stderr
     assert headings(result.stdout) == ["throwaway PostgreSQL", *STEP_TITLES, "done"]
     directory = data_directory(result.stdout)
     assert directory.name.startswith("voice-migration-")
     assert not directory.exists()
+    assert leftovers == []
     assert processes_using(directory) == []
     assert "the server is stopped and removed" in result.stdout
 
@@ -208,8 +235,10 @@ def test_ctrl_c_during_the_migration_stops_and_removes_the_throwaway_server() ->
 
     assert demo.returncode == 1
     assert "== 3." not in rest, "the migration should have been interrupted"
+    leftovers = server_processes("".join(seen))
     assert errors.strip().splitlines()[-1].startswith("error: the demo was interrupted")
     assert not directory.exists()
+    assert leftovers == []
     assert processes_using(directory) == []
 
 

@@ -5,4 +5,5 @@ Alembic revisions, a thin click CLI (``voice_migration.cli``) and core modules
 that are callable from Python without click.
 """
 
+#: The package version: the one place it is written (pyproject.toml reads it, ``--version`` prints it).
 __version__ = "0.1.0"

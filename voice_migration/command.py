@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from voice_migration import flags
+from voice_migration import flags, status
 from voice_migration.demo.seed import SeedResult, SeedSpec, seed_v1
 from voice_migration.infra import events
 from voice_migration.infra.db import connect
@@ -59,6 +59,7 @@ from voice_migration.rollout.watch import (
     watch_history,
 )
 from voice_migration.rollout.watch import resume as resume_watch
+from voice_migration.status import MigrationStatus
 
 
 @contextmanager
@@ -286,6 +287,20 @@ def watch(
         sleep=sleep,
         should_stop=should_stop,
     )
+
+
+def rollout_check(
+    settings: Settings, *, plan: RolloutPlan = DEFAULT_PLAN, policy: HealthPolicy | None = None
+) -> changes.AdvanceResult:
+    """``rollout check``: evaluate the advance gate as ``advance`` would, changing nothing."""
+    with connect(settings, autocommit=True) as conn:
+        return changes.check_advance(conn, plan=plan, policy=policy)
+
+
+def migration_status(settings: Settings) -> MigrationStatus:
+    """``status``: revision, backfill progress, quarantine, flags, held tenants and the latest backup."""
+    with connect(settings) as conn:
+        return status.migration_status(conn)
 
 
 def resume(settings: Settings, by: str, *, reason: str | None = None) -> Pause | None:

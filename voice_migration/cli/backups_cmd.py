@@ -12,7 +12,14 @@ from pathlib import Path
 import click
 
 from voice_migration import command
-from voice_migration.cli.common import NOTIFY, database_url_option, handle_errors, settings_from
+from voice_migration.cli.common import (
+    NOTIFY,
+    database_url_option,
+    echo_json,
+    format_option,
+    handle_errors,
+    settings_from,
+)
 from voice_migration.cli.confirm import confirm, confirm_by_typing
 from voice_migration.infra.errors import OperationRefused
 from voice_migration.migration.backup import (
@@ -52,9 +59,12 @@ def describe_backup(info: BackupInfo) -> str:
     )
 
 
-def print_backup_list(database_url: str | None) -> None:
+def print_backup_list(database_url: str | None, output_format: str = "text") -> None:
     """Print every backup, newest first (``backups list`` and ``rollback --list-backups``)."""
     backups = command.backups_list(settings_from(database_url))
+    if output_format == "json":  # docs/schemas/backups-list.schema.json
+        echo_json({"schema_version": 1, "command": "backups list", "backups": [b.as_dict() for b in backups]})
+        return
     click.echo("Available Backups\n=================")
     if not backups:
         click.echo("(none yet: `voice-migration backups create` makes one, and `migrate` makes one first)")
@@ -91,21 +101,47 @@ def _tenant_list(tenants: tuple[str, ...], shown: int = 20) -> str:
     return ", ".join(tenants[:shown]) + more
 
 
-def _print_plan(plan: RestorePlan, *, with_total_rollback: bool = False, delete_newer: bool = False) -> None:
+def _print_plan(
+    plan: RestorePlan, *, with_total_rollback: bool = False, delete_newer: bool = False, err: bool = False
+) -> None:
     info = plan.backup
-    click.echo(f"Restore {describe_backup(info)}")
+    click.echo(f"Restore {describe_backup(info)}", err=err)
     on_v2 = plan.flags.tenants_on_v2
     if on_v2:
-        click.echo(f"v2 serves {len(on_v2):,} tenants of this scope now: {_tenant_list(on_v2)}")
+        click.echo(f"v2 serves {len(on_v2):,} tenants of this scope now: {_tenant_list(on_v2)}", err=err)
     if with_total_rollback and plan.flags.master_on:
-        click.echo("First the master switch is turned OFF (every tenant to v1; audited as rollback_total, notified).")
-    click.echo("A safety backup of the current state of the same scope is taken first. Then:")
+        click.echo(
+            "First the master switch is turned OFF (every tenant to v1; audited as rollback_total, notified).",
+            err=err,
+        )
+    click.echo("A safety backup of the current state of the same scope is taken first. Then:", err=err)
     for table in plan.tables:
-        click.echo(_table_line(table, "return"))
+        click.echo(_table_line(table, "return"), err=err)
     for skipped in plan.skipped_tables:
-        click.echo(f"  {skipped}: no longer exists; its backed-up rows are not restored")
+        click.echo(f"  {skipped}: no longer exists; its backed-up rows are not restored", err=err)
     for line in _newer_lines(plan.tables, delete_newer=delete_newer):
-        click.echo(line)
+        click.echo(line, err=err)
+
+
+def restore_dict(result: RestoreResult) -> dict[str, object]:
+    """What a data restore did, as JSON (``rollback --level data --format json``)."""
+    return {
+        "backup_id": result.backup_id,
+        "safety_backup_id": result.safety_backup_id,
+        "seconds": round(result.seconds, 3),
+        "tables": [
+            {
+                "table": t.table,
+                "changed": t.changed,
+                "reinserted": t.reinserted,
+                "newer_kept": 0 if result.delete_newer else t.newer,
+                "columns_reset": list(t.columns_reset),
+                "columns_not_restored": list(t.columns_not_restored),
+            }
+            for t in result.tables
+        ],
+        "skipped_tables": list(result.skipped_tables),
+    }
 
 
 def _print_result(result: RestoreResult) -> None:
@@ -131,6 +167,7 @@ def restore_from_cli(
     database_url: str | None,
     backup_id: str,
     yes: bool,
+    output_format: str = "text",
     *,
     with_total_rollback: bool = False,
     delete_newer: bool = False,
@@ -141,14 +178,17 @@ def restore_from_cli(
 
     A malformed id is refused before connecting. With no TTY and no ``--yes`` it refuses (exit 1). A
     restore that would hand v2 configs in v1 shape is refused before asking, unless ``with_total_rollback``.
+    With ``--format json`` the plan goes to stderr (it is for the person confirming) and the result,
+    as JSON, to stdout.
     """
     validate_backup_id(backup_id)
+    as_json = output_format == "json"
 
     def show_and_confirm(plan: RestorePlan) -> None:
         refusal = plan.flags.refusal(backup_id)
         if refusal and not with_total_rollback:
             raise OperationRefused(refusal)
-        _print_plan(plan, with_total_rollback=with_total_rollback, delete_newer=delete_newer)
+        _print_plan(plan, with_total_rollback=with_total_rollback, delete_newer=delete_newer, err=as_json)
         confirm_by_typing(f"restore {backup_id} (destructive)", backup_id, yes=yes)
 
     result = command.restore(
@@ -161,6 +201,17 @@ def restore_from_cli(
         reason=reason,
         notify=NOTIFY,
     )
+    if as_json:
+        echo_json(
+            {
+                "schema_version": 1,
+                "command": "rollback",
+                "level": "data",
+                "change": None,
+                "restore": restore_dict(result),
+            }
+        )
+        return
     _print_result(result)
 
 
@@ -170,11 +221,12 @@ def backups_group() -> None:
 
 
 @backups_group.command("list")
+@format_option
 @database_url_option
 @handle_errors
-def list_command(database_url: str | None) -> None:
+def list_command(output_format: str, database_url: str | None) -> None:
     """List the backups, newest first: id, counts, scope, size, age."""
-    print_backup_list(database_url)
+    print_backup_list(database_url, output_format)
 
 
 @backups_group.command("create")

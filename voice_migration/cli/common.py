@@ -8,6 +8,7 @@ one-line message on stderr and exits with its code; no traceback is shown.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -31,8 +32,25 @@ database_url_option = click.option(
     "database_url",
     metavar="URL",
     default=None,
-    help="PostgreSQL URL (default: $DATABASE_URL). The password is never printed.",
+    envvar="DATABASE_URL",
+    show_envvar=True,
+    help="PostgreSQL URL (libpq or SQLAlchemy form). The password is never printed.",
 )
+
+
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object on stdout, with the schema documented in docs/schemas/ (docs/operator.md).",
+)
+
+
+def echo_json(document: object) -> None:
+    """Print ``document`` as the one JSON object of a ``--format json`` run (errors still go to stderr)."""
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def fail(message: str, code: int) -> None:

@@ -17,7 +17,6 @@ from voice_migration.cli.common import database_url_option, handle_errors
 from voice_migration.cli.output import setup_output
 from voice_migration.demo.run import Section, run_demo
 from voice_migration.demo.walk import DemoSizes
-from voice_migration.infra.settings import Environment
 from voice_migration.progress import ProgressReporter
 
 
@@ -88,7 +87,7 @@ def demo_command(
         result = run_demo(
             print_section,
             sizes=DemoSizes(tenants=tenants, configs=configs, calls=calls),
-            database_url=database_url or Environment.of().text("DATABASE_URL") or None,
+            database_url=database_url or None,
             not_production=not_production,
             keep=keep,
             progress=progress_output,

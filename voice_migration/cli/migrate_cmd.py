@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
@@ -16,6 +17,7 @@ from voice_migration import command
 from voice_migration.cli.common import (
     NOTIFY,
     database_url_option,
+    format_option,
     handle_errors,
     settings_from,
     warns_about_notification_setup,
@@ -130,6 +132,49 @@ def render_summary(result: MigrationResult) -> str:
     return "\n".join(lines)
 
 
+def summary_document(result: MigrationResult) -> dict[str, object]:
+    """The closing summary as JSON (``--format json``; docs/schemas/migrate-summary.schema.json)."""
+    plan = result.plan
+    verification = result.verification
+    return {
+        "schema_version": 1,
+        "command": "migrate",
+        "dry_run": plan.dry_run,
+        "ok": not result.interrupted and (verification is None or verification.ok),
+        "interrupted": result.interrupted,
+        "database": plan.database,
+        "tenant_ids": None if plan.tenant_ids is None else list(plan.tenant_ids),
+        "revision": {
+            "before": plan.current_revision,
+            "after": result.final_revision,
+            "to_apply": list(plan.revisions_to_apply),
+        },
+        "steps": [
+            {"name": s.name, "rows": s.rows, "seconds": round(s.seconds, 3), "detail": s.detail} for s in result.steps
+        ],
+        "preflight": None
+        if result.preflight is None
+        else [{"check": r.check.name, "by_severity": dict(r.counts)} for r in result.preflight.results if r.violations],
+        "quarantine": [
+            {
+                "entity": g.entity,
+                "reason": g.reason,
+                "count": g.count,
+                "examples": [{"id": i, "detail": d} for i, d in g.examples],
+            }
+            for g in result.quarantine
+        ],
+        "quarantined": result.quarantined,
+        "verification": None
+        if verification is None
+        else {"ok": verification.ok, "failed": [r.check.name for r in verification.blocking]},
+        "backup_id": result.backup_id,
+        "rows": result.rows,
+        "seconds": round(result.seconds, 3),
+        "rows_per_second": round(result.rate, 1),
+    }
+
+
 @click.command("migrate")
 @click.option(
     "--dry-run", is_flag=True, help="Run the real SQL in a transaction, roll it back, print what would change."
@@ -148,6 +193,7 @@ def render_summary(result: MigrationResult) -> str:
 @click.option("--verbose", "-v", is_flag=True, help="Per-batch logs; with --dry-run, a before/after sample.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
 @click.option("--log-format", type=click.Choice(LOG_FORMATS), default="text", show_default=True)
+@format_option
 @database_url_option
 @handle_errors
 @warns_about_notification_setup
@@ -160,6 +206,7 @@ def migrate_command(
     verbose: bool,
     yes: bool,
     log_format: LogFormat,
+    output_format: str,
     database_url: str | None,
 ) -> None:
     """Migrate v1 to v2: validate v1, back up, transform configs, infer outcomes, metrics, verify."""
@@ -197,7 +244,7 @@ def migrate_command(
         result = command.migrate(
             settings, options, confirm=confirm_plan, progress=reporter, should_stop=flag, notify=NOTIFY
         )
-    click.echo(render_summary(result))
+    click.echo(json.dumps(summary_document(result), indent=2) if output_format == "json" else render_summary(result))
     if result.interrupted:
         raise OperationRefused(f"migrate was stopped by the operator after the current batch; {RESUME_HINT}")
     if result.verification is not None and not result.verification.ok:

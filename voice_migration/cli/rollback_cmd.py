@@ -15,6 +15,8 @@ from voice_migration import command
 from voice_migration.cli.common import (
     NOTIFY,
     database_url_option,
+    echo_json,
+    format_option,
     handle_errors,
     settings_from,
     warns_about_notification_setup,
@@ -22,6 +24,7 @@ from voice_migration.cli.common import (
 from voice_migration.cli.rollout_cmd import OPERATOR_ENV, describe_flag_change, describe_override_change
 from voice_migration.infra.errors import UsageError
 from voice_migration.rollout import changes as rollout
+from voice_migration.rollout.state import FlagChange, OverrideChange
 
 # Which options each level takes; anything else is refused, so that e.g. `--level total --tenant-id X`
 # (someone believing it is per tenant) does not turn v2 off for everybody.
@@ -71,9 +74,11 @@ _OPTION_NAMES = {
     "--by",
     metavar="WHO",
     envvar=OPERATOR_ENV,
+    show_envvar=True,
     default=None,
-    help=f"Who rolls back (default: ${OPERATOR_ENV} or your login).",
+    help="Who rolls back, for the audit (default: your login name).",
 )
+@format_option
 @database_url_option
 @handle_errors
 @warns_about_notification_setup
@@ -88,6 +93,7 @@ def rollback_command(
     delete_newer: bool,
     list_backups: bool,
     by: str | None,
+    output_format: str,
     database_url: str | None,
 ) -> None:
     """Roll back: one tenant, part of the rollout, all of it, or the data (runbook section 7)."""
@@ -109,7 +115,7 @@ def rollback_command(
             raise UsageError("--list-backups takes no other option: run it on its own, then roll back")
         from voice_migration.cli.backups_cmd import print_backup_list
 
-        print_backup_list(database_url)
+        print_backup_list(database_url, output_format)
         return
     if level is None:
         raise UsageError("say what to roll back: --level tenant|partial|total|data, or --list-backups")
@@ -125,6 +131,7 @@ def rollback_command(
             database_url,
             backup_id,
             yes,
+            output_format,
             with_total_rollback=with_total_rollback,
             delete_newer=delete_newer,
             by=by or login_name(),
@@ -139,18 +146,21 @@ def rollback_command(
         rollout.require_reason(reason)
     who = by or login_name()
     settings = settings_from(database_url)
+    change: FlagChange | OverrideChange
     if tenant_id is not None:
-        click.echo(
-            describe_override_change(command.rollback_tenant(settings, tenant_id, who, reason=reason, notify=NOTIFY))
-        )
+        change = command.rollback_tenant(settings, tenant_id, who, reason=reason, notify=NOTIFY)
     elif target_percentage is not None:
-        click.echo(
-            describe_flag_change(
-                command.rollback_partial(settings, target_percentage, who, reason=reason, notify=NOTIFY)
-            )
-        )
+        change = command.rollback_partial(settings, target_percentage, who, reason=reason, notify=NOTIFY)
     else:
-        click.echo(describe_flag_change(command.rollback_total(settings, reason or "", who, notify=NOTIFY)))
+        change = command.rollback_total(settings, reason or "", who, notify=NOTIFY)
+    if output_format == "json":  # docs/schemas/rollback.schema.json
+        echo_json(
+            {"schema_version": 1, "command": "rollback", "level": level, "change": change.as_dict(), "restore": None}
+        )
+    elif isinstance(change, OverrideChange):
+        click.echo(describe_override_change(change))
+    else:
+        click.echo(describe_flag_change(change))
 
 
 def login_name() -> str:

@@ -12,6 +12,8 @@ from voice_migration import command, flags
 from voice_migration.cli.common import (
     NOTIFY,
     database_url_option,
+    echo_json,
+    format_option,
     handle_errors,
     settings_from,
     warns_about_notification_setup,
@@ -19,6 +21,7 @@ from voice_migration.cli.common import (
 from voice_migration.infra.errors import OperationRefused
 from voice_migration.infra.events import Listener
 from voice_migration.infra.settings import Settings
+from voice_migration.rollout.changes import AdvanceResult
 from voice_migration.rollout.health import HealthPolicy, format_duration
 from voice_migration.rollout.plan import DEFAULT_PLAN_TEXT, PLAN_ENV, RolloutPlan
 from voice_migration.rollout.state import FlagChange, OverrideChange
@@ -34,12 +37,10 @@ by_option = click.option(
     metavar="WHO",
     required=True,
     envvar=OPERATOR_ENV,
-    help=f"Who makes the change (name or e-mail), for the audit. Default: ${OPERATOR_ENV}.",
+    show_envvar=True,
+    help="Who makes the change (name or e-mail), for the audit.",
 )
 reason_option = click.option("--reason", metavar="TEXT", default=None, help="Why; kept in the audit.")
-format_option = click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
 
 
 @click.group("rollout")
@@ -87,13 +88,24 @@ def render_status(status: flags.RolloutStatus) -> str:
 @click.argument("percentage", type=click.IntRange(0, 100))
 @by_option
 @reason_option
+@format_option
 @database_url_option
 @handle_errors
 @warns_about_notification_setup
-def set_percentage_command(percentage: int, by: str, reason: str | None, database_url: str | None) -> None:
+def set_percentage_command(
+    percentage: int, by: str, reason: str | None, output_format: str, database_url: str | None
+) -> None:
     """Set the rollout PERCENTAGE (0-100) and turn the master switch on."""
     change = command.set_percentage(settings_from(database_url), percentage, by, reason=reason, notify=NOTIFY)
+    if output_format == "json":
+        echo_json(change_document("set-percentage", change))
+        return
     click.echo(describe_flag_change(change))
+
+
+def change_document(command: str, change: FlagChange | OverrideChange) -> dict[str, object]:
+    """A flag or override change as JSON (docs/schemas/flag-change.schema.json)."""
+    return {"schema_version": 1, "command": command, "change": change.as_dict()}
 
 
 class _OverrideCommand(Protocol):
@@ -109,11 +121,15 @@ def _add_tenant_command(name: str, change_override: _OverrideCommand, summary: s
     @click.argument("tenant_id")
     @by_option
     @reason_option
+    @format_option
     @database_url_option
     @handle_errors
     @warns_about_notification_setup
-    def command(tenant_id: str, by: str, reason: str | None, database_url: str | None) -> None:
+    def command(tenant_id: str, by: str, reason: str | None, output_format: str, database_url: str | None) -> None:
         change = change_override(settings_from(database_url), tenant_id, by, reason=reason, notify=NOTIFY)
+        if output_format == "json":
+            echo_json(change_document(name, change))
+            return
         click.echo(describe_override_change(change))
 
 
@@ -124,19 +140,23 @@ def _add_tenant_command(name: str, change_override: _OverrideCommand, summary: s
 @click.option(
     "--force", is_flag=True, help="Also for a tenant held on v1 by configs in quarantine (recorded in the audit)."
 )
+@format_option
 @database_url_option
 @handle_errors
 @warns_about_notification_setup
-def enable_tenant_command(tenant_id: str, by: str, reason: str | None, force: bool, database_url: str | None) -> None:
+def enable_tenant_command(
+    tenant_id: str, by: str, reason: str | None, force: bool, output_format: str, database_url: str | None
+) -> None:
     """Force TENANT_ID into v2 whatever its bucket (the switch still wins); refused for a held tenant."""
     change = command.enable_tenant(
         settings_from(database_url), tenant_id, by, reason=reason, force=force, notify=NOTIFY
     )
+    if output_format == "json":
+        echo_json(change_document("enable-tenant", change))
+        return
     click.echo(describe_override_change(change))
 
 
-_add_tenant_command("disable-tenant", command.disable_tenant, "Keep TENANT_ID on v1 whatever its bucket.")
-_add_tenant_command("clear-tenant", command.clear_tenant, "Remove TENANT_ID's override; its bucket decides again.")
 _add_tenant_command("disable-tenant", command.disable_tenant, "Keep TENANT_ID on v1 whatever its bucket.")
 _add_tenant_command("clear-tenant", command.clear_tenant, "Remove TENANT_ID's override; its bucket decides again.")
 
@@ -192,24 +212,32 @@ def gate_from_options(
     )
 
 
+# Each has an environment variable, read by click (shown in --help) and, for callers from Python, by
+# RolloutPlan.configured / HealthPolicy.configured; the defaults are theirs.
 _GATE_OPTIONS = (
     click.option(
         "--plan",
         metavar="STEPS",
         default=None,
-        help=f"Steps PERCENT[:HOLD], e.g. {DEFAULT_PLAN_TEXT} (default: ${PLAN_ENV} or that).",
+        envvar=PLAN_ENV,
+        show_envvar=True,
+        help=f"Steps PERCENT[:HOLD] (default {DEFAULT_PLAN_TEXT}).",
     ),
     click.option(
         "--window",
         metavar="DURATION",
         default=None,
-        help="Health window, e.g. 24h (default: $VOICE_MIGRATION_HEALTH_WINDOW or 24h).",
+        envvar="VOICE_MIGRATION_HEALTH_WINDOW",
+        show_envvar=True,
+        help="Health window, e.g. 30m (default 24h).",
     ),
     click.option(
         "--max-error-rate-increase",
         type=click.FloatRange(min=0),
         default=None,
         metavar="POINTS",
+        envvar="VOICE_MIGRATION_HEALTH_MAX_ERROR_RATE_INCREASE",
+        show_envvar=True,
         help="How many percentage points v2's error rate may exceed v1's (default 1.0).",
     ),
     click.option(
@@ -217,12 +245,16 @@ _GATE_OPTIONS = (
         type=click.FloatRange(min=0),
         default=None,
         metavar="PERCENT",
+        envvar="VOICE_MIGRATION_HEALTH_MAX_P95_INCREASE",
+        show_envvar=True,
         help="How many percent v2's p95 latency may exceed v1's (default 10).",
     ),
     click.option(
         "--min-calls",
         type=click.IntRange(min=0),
         default=None,
+        envvar="VOICE_MIGRATION_HEALTH_MIN_CALLS",
+        show_envvar=True,
         help="Calls each cohort needs in the window (default 100).",
     ),
 )
@@ -233,6 +265,7 @@ _GATE_OPTIONS = (
 @reason_option
 @click.option("--force", is_flag=True, help="Advance even when the gate fails (recorded in the audit).")
 @gate_options
+@format_option
 @database_url_option
 @handle_errors
 @warns_about_notification_setup
@@ -245,6 +278,7 @@ def advance_command(
     max_error_rate_increase: float | None,
     max_p95_increase: float | None,
     min_calls: int | None,
+    output_format: str,
     database_url: str | None,
 ) -> None:
     """Move to the next step of the plan when the health gate passes; exit 1 when it refuses."""
@@ -252,6 +286,11 @@ def advance_command(
     result = command.advance(
         settings_from(database_url), by, plan=rollout_plan, policy=policy, force=force, reason=reason, notify=NOTIFY
     )
+    if output_format == "json":
+        echo_json(advance_document("advance", rollout_plan, result))
+        if result.refusal is not None:
+            raise OperationRefused(result.refusal)
+        return
     click.echo(f"Plan: {rollout_plan.describe()}")
     if result.held.tenants:
         click.echo(f"Held on v1: {result.held.describe()}")
@@ -268,6 +307,64 @@ def advance_command(
     assert result.change is not None
     forced = " (FORCED past the failed checks; recorded in the audit)" if result.failed_checks else ""
     click.echo(f"Advanced: {describe_flag_change(result.change)}{forced}")
+
+
+@rollout_group.command("check")
+@gate_options
+@format_option
+@database_url_option
+@handle_errors
+def check_command(
+    plan: str | None,
+    window: str | None,
+    max_error_rate_increase: float | None,
+    max_p95_increase: float | None,
+    min_calls: int | None,
+    output_format: str,
+    database_url: str | None,
+) -> None:
+    """Would `rollout advance` advance now? Evaluate its gate, change nothing; exit 0 if yes, 1 if not.
+
+    Made for a daily cron or CI job. It rehearses `advance` in a transaction that is rolled back, so it
+    applies exactly the gate `advance` and `rollout watch` apply. Exit 1 also when there is nothing to
+    advance (the last step of the plan) or the master switch is off after a total rollback.
+    """
+    rollout_plan, policy = gate_from_options(plan, window, max_error_rate_increase, max_p95_increase, min_calls)
+    result = command.rollout_check(settings_from(database_url), plan=rollout_plan, policy=policy)
+    verdict = check_verdict(result)
+    if output_format == "json":
+        echo_json(advance_document("check", rollout_plan, result))
+    else:
+        click.echo(f"Plan: {rollout_plan.describe()}")
+        step = "none (the last step of the plan)" if result.to_percentage is None else f"{result.to_percentage} %"
+        click.echo(f"Current: {result.from_percentage} %; next step: {step}")
+        for check in result.checks:
+            click.echo(f"  [{'ok' if check.passed else 'FAILED'}] {check.name}: {check.evidence}")
+        click.echo(f"Advance allowed: {'yes' if result.advanced else 'no'} ({verdict})")
+    if not result.advanced:
+        raise OperationRefused(f"rollout check: advancing is not allowed now: {verdict}")
+
+
+def check_verdict(result: AdvanceResult) -> str:
+    """Why advancing would (not) be allowed, in one line."""
+    if result.advanced:
+        gate = "the gate passes" if result.checks else "no gate needed to start the plan"
+        return f"{gate}; `rollout advance` would move from {result.from_percentage} % to {result.to_percentage} %"
+    if result.refusal is not None:
+        return result.refusal
+    return f"already at {result.from_percentage} %, the last step of the plan: nothing to advance"
+
+
+def advance_document(command: str, plan: RolloutPlan, result: AdvanceResult) -> dict[str, object]:
+    """``rollout advance`` / ``rollout check`` as JSON (docs/schemas/rollout-advance.schema.json)."""
+    document: dict[str, object] = {"schema_version": 1, "command": command, "plan": plan.describe()}
+    document.update(result.as_dict())
+    if command == "check":
+        document["allowed"] = result.advanced
+        document["change"] = None  # a rehearsal: it was rolled back
+        document["advanced"] = False
+        document["verdict"] = check_verdict(result)
+    return document
 
 
 def describe_flag_change(change: FlagChange) -> str:

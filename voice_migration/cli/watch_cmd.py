@@ -20,12 +20,13 @@ from voice_migration import command
 from voice_migration.cli.common import (
     NOTIFY,
     database_url_option,
+    format_option,
     handle_errors,
     settings_from,
     warns_about_notification_setup,
 )
 from voice_migration.cli.output import LOG_FORMATS, LogFormat, configure_logging
-from voice_migration.cli.rollout_cmd import by_option, format_option, gate_from_options, gate_options, reason_option
+from voice_migration.cli.rollout_cmd import by_option, gate_from_options, gate_options, reason_option
 from voice_migration.infra.errors import UsageError
 from voice_migration.rollout.health import parse_duration
 from voice_migration.rollout.watch import (

@@ -161,7 +161,7 @@ def _walk_all(
             Section(
                 0,
                 _server_title(server),
-                tuple(walk.server_lines(throwaway=server is not None)),
+                (*walk.server_lines(throwaway=server is not None), *_process_lines(server)),
                 time.perf_counter() - began,
             )
         )
@@ -172,6 +172,13 @@ def _walk_all(
             timings.append((title, seconds))
             report(Section(number, title, tuple(lines), seconds))
     return tuple(timings)
+
+
+def _process_lines(server: EphemeralPostgres | None) -> tuple[str, ...]:
+    """The throwaway server's postmaster pid: gone (not merely stopped) when the demo exits."""
+    if server is None or server.pid is None:
+        return ()
+    return (f"server process {server.pid} (`ps` shows its processes as postgres: {server.cluster_name}: ...)",)
 
 
 def _server_title(server: EphemeralPostgres | None) -> str:

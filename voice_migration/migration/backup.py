@@ -84,6 +84,22 @@ class BackupInfo:
         """The tables this backup holds a copy of."""
         return tuple(t for t in TABLES if t.name in self.checksums)
 
+    def as_dict(self) -> dict[str, object]:
+        """The manifest row as JSON (``backups list --format json``, ``status``; docs/schemas/)."""
+        return {
+            "backup_id": self.backup_id,
+            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "kind": self.kind,
+            "alembic_revision": self.alembic_revision,
+            "tenant_ids": None if self.tenant_ids is None else list(self.tenant_ids),
+            "tenants_count": self.tenants_count,
+            "configs_count": self.configs_count,
+            "calls_count": self.calls_count,
+            "metrics_count": self.metrics_count,
+            "size_bytes": self.size_bytes,
+            "age_seconds": round(self.age.total_seconds(), 3),
+        }
+
 
 def validate_backup_id(backup_id: str) -> str:
     """Return ``backup_id`` if it has the form ``backup_YYYYMMDD_HHMMSS[_N]``; else raise :class:`UsageError`.

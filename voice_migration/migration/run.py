@@ -230,7 +230,7 @@ def plan_migration(conn: Conn, options: MigrationOptions) -> MigrationPlan:
     if not conn.autocommit:
         conn.rollback()
     return MigrationPlan(
-        database=_redacted(conn),
+        database=describe_database(conn),
         current_revision=current,
         head_revision=revisions.head_revision(),
         revisions_to_apply=to_apply,
@@ -241,7 +241,8 @@ def plan_migration(conn: Conn, options: MigrationOptions) -> MigrationPlan:
     )
 
 
-def _redacted(conn: Conn) -> str:
+def describe_database(conn: Conn) -> str:
+    """``user@host:port/dbname`` of a connection: no password, safe to print."""
     info = conn.info
     return f"{info.user}@{info.host}:{info.port}/{info.dbname}"
 
@@ -262,7 +263,10 @@ def _upgrade(settings: Settings, target: str) -> None:
         raise
 
 
-def _quarantine(conn: Conn, tenant_ids: Sequence[str] | None, *, shadow: bool = False) -> tuple[QuarantineGroup, ...]:
+def quarantine_groups(
+    conn: Conn, tenant_ids: Sequence[str] | None, *, shadow: bool = False
+) -> tuple[QuarantineGroup, ...]:
+    """Quarantined rows per entity and reason in the tenant scope, with examples (empty before revision 0003)."""
     # A dry run's copies always have a quarantine (0003's table, made on the copy when missing).
     if not shadow and not table_exists(conn, "voice_migration", "quarantine"):
         return ()  # stopped before the revisions made it
@@ -496,7 +500,7 @@ def _execute(
         backup_id, preflight, stopped = _steps(conn, run, plan, options, upgrade, stop)
         audit("the backfill phases")
         verification = None if stopped else _verify(conn, run, options)
-        quarantine = _quarantine(conn, options.tenant_ids, shadow=options.dry_run)
+        quarantine = quarantine_groups(conn, options.tenant_ids, shadow=options.dry_run)
         samples = _samples(conn, options.tenant_ids) if options.dry_run and options.verbose else ()
         audit("verification")
         # A dry run never changes the revision; a real run reports where it got to.

@@ -106,15 +106,20 @@ class CheckResult:
 
     @property
     def status(self) -> Status:
-        """``passed`` (no rows), ``warning`` (only low rows, e.g. known v1 damage) or ``failed``."""
+        """``passed`` (no rows), ``failed`` (critical or high rows: the run exits 1) or ``warning`` (only
+        medium or low rows, e.g. known v1 damage or duplicate names v1 allowed: reported, never fatal).
+
+        One meaning everywhere (issue #17 point 8): text, JSON and the exit code agree, because a check
+        is ``failed`` exactly when it is :attr:`blocking`.
+        """
         worst = self.worst_severity
         if worst is None:
             return "passed"
-        return "warning" if worst == "low" else "failed"
+        return "failed" if worst in BLOCKING_SEVERITIES else "warning"
 
     @property
     def blocking(self) -> bool:
-        """True when the check has critical or high rows: validation fails (exit 1)."""
+        """True when the check has critical or high rows: its status is ``failed`` and validation exits 1."""
         return self.worst_severity in BLOCKING_SEVERITIES
 
 
@@ -135,12 +140,12 @@ class ValidationReport:
 
     @property
     def failed(self) -> int:
-        """Checks with rows above ``low`` (blocking or not)."""
+        """Checks with critical or high rows (status ``failed``); any of them makes the run exit 1."""
         return sum(r.status == "failed" for r in self.results)
 
     @property
     def warnings(self) -> int:
-        """Checks that returned only ``low`` rows."""
+        """Checks that returned only ``medium`` or ``low`` rows (status ``warning``)."""
         return sum(r.status == "warning" for r in self.results)
 
     @property
@@ -150,7 +155,7 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
-        """True when no critical or high check failed (medium failures and warnings are allowed)."""
+        """True when no check failed (no critical or high row); warnings are allowed."""
         return not self.blocking
 
 

@@ -3,6 +3,7 @@
 * :func:`advance` — the next step of the plan (``voice_migration.rollout.plan``), only when the current
   step has been held long enough and the v2 cohort is healthy (``voice_migration.rollout.health``); ``force``
   skips the gate and says so in the audit.
+* :func:`check_advance` — the same decision, rehearsed and rolled back: ``rollout check``.
 * :func:`rollback_tenant`, :func:`rollback_partial`, :func:`rollback_total` — the runbook's rollback
   levels 1-3 (section 7); level 4, ``data``, is ``voice_migration.migration.restore``.
 * :func:`rollout_history` — the audit trail.
@@ -13,6 +14,7 @@ audited by the database, and is notified after it commits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -65,6 +67,18 @@ class AdvanceResult:
     def failed_checks(self) -> tuple[GateCheck, ...]:
         """The checks that failed (when ``advanced``, ``force`` carried it past them)."""
         return tuple(check for check in self.checks if not check.passed)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON for ``rollout advance`` and ``rollout check`` (docs/schemas/rollout-advance.schema.json)."""
+        return {
+            "from_percentage": self.from_percentage,
+            "to_percentage": self.to_percentage,
+            "advanced": self.advanced,
+            "forced": self.forced,
+            "checks": [{"name": c.name, "passed": c.passed, "evidence": c.evidence} for c in self.checks],
+            "refusal": self.refusal,
+            "change": None if self.change is None else self.change.as_dict(),
+        }
 
 
 def advance(
@@ -169,6 +183,33 @@ def gate_checks(
 def _any_tenant_on_v2(conn: Conn) -> bool:
     row = conn.execute("SELECT EXISTS (SELECT FROM tenants AS t WHERE voice_agent_v2_enabled(t.id))").fetchone()
     return bool(row and row[0])
+
+
+#: The actor a rehearsed advance runs as; it never reaches the audit (the rehearsal is rolled back).
+CHECK_ACTOR = "rollout-check"
+
+
+def check_advance(
+    conn: Conn,
+    *,
+    plan: RolloutPlan = DEFAULT_PLAN,
+    policy: HealthPolicy | None = None,
+    now: datetime | None = None,
+) -> AdvanceResult:
+    """Would :func:`advance` move to the next step now? Its answer, with every check, and nothing changed.
+
+    Not a copy of the gate: this *is* :func:`advance`, rehearsed in a transaction that is always rolled back
+    (psycopg's ``force_rollback``, as ``migrate --dry-run`` does), with notifications off. So every rule the
+    gate has, or gains, applies here too, and ``result.advanced`` says whether advancing would be allowed.
+    While it runs it holds the flags row lock, like any flag change (a concurrent change waits for at most
+    ``lock_timeout``); the only trace it leaves is an unused audit id (sequences are not transactional).
+    """
+
+    def silent(kind: str, message: str, details: Mapping[str, object]) -> None:
+        """A rehearsal tells nobody."""
+
+    with conn.transaction(force_rollback=True):
+        return advance(conn, CHECK_ACTOR, plan=plan, policy=policy, now=now, notify=silent)
 
 
 def hold_check(plan: RolloutPlan, percentage: int, held: timedelta) -> GateCheck:

@@ -68,6 +68,17 @@ class FlagChange:
         )
         return f"{percentage} %, master switch {'on' if enabled else 'off'}"
 
+    def as_dict(self) -> dict[str, object]:
+        """JSON for the commands that change the flags (``change`` in docs/schemas/rollback.schema.json)."""
+        return {
+            "action": self.action,
+            "changed_by": self.changed_by,
+            "reason": self.reason,
+            "old": {"enabled": self.old_enabled, "percentage": self.old_percentage},
+            "new": {"enabled": self.new_enabled, "percentage": self.new_percentage},
+            "changed_at": self.changed_at.isoformat().replace("+00:00", "Z"),
+        }
+
     def details(self) -> dict[str, object]:
         """What a notification shows."""
         return {
@@ -94,6 +105,17 @@ class OverrideChange:
     def describe_value(value: bool | None) -> str:
         """``"forced into v2"``, ``"kept on v1"`` or ``"no override"``."""
         return "no override" if value is None else ("forced into v2" if value else "kept on v1")
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON for the commands that change an override (``null`` = no override; the bucket decides)."""
+        return {
+            "action": self.action,
+            "tenant_id": self.tenant_id,
+            "changed_by": self.changed_by,
+            "reason": self.reason,
+            "old": self.old,
+            "new": self.new,
+        }
 
     def details(self) -> dict[str, object]:
         """What a notification shows."""
