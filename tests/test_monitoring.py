@@ -65,7 +65,7 @@ def test_migration_progress_counts_a_half_migrated_database(half_migrated: Conn)
         conn,
         "SELECT count(DISTINCT entity_id) FROM voice_migration.quarantine WHERE entity = 'config'",
     )
-    assert 0 < migrated < 10 and 0 < held  # the messy first batch: some migrated, some quarantined
+    assert 0 < migrated < 10 and held > 0  # the messy first batch: some migrated, some quarantined
     assert (configs["total"], configs["migrated"], configs["quarantined"]) == (40, migrated, held)
     assert configs["pending"] == 40 - migrated - held
     assert float(str(configs["percent_done"])) == round(100 * (migrated + held) / 40, 2)
@@ -183,9 +183,7 @@ def monitor_url(traffic: Conn, head_database_url: str) -> Iterator[str]:
     """A login in the voice_migration_monitor role (sql/security/monitoring_role.sql)."""
     login = f"grafana_{uuid.uuid4().hex[:8]}"
     traffic.execute(read_sql("security/monitoring_role.sql").encode())
-    traffic.execute(
-        sql.SQL("CREATE ROLE {} LOGIN IN ROLE voice_migration_monitor").format(sql.Identifier(login))
-    )
+    traffic.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE voice_migration_monitor").format(sql.Identifier(login)))
     params = conninfo.conninfo_to_dict(head_database_url)
     yield conninfo.make_conninfo(head_database_url, user=login, password=None)
     traffic.execute(sql.SQL("DROP OWNED BY {0}; DROP ROLE {0}").format(sql.Identifier(login)))

@@ -1,7 +1,8 @@
 """Opening psycopg connections with the project's timeouts, and mapping connection faults.
 
 All runtime SQL goes through connections made here, so every session has the
-same ``lock_timeout``, ``statement_timeout`` and ``application_name``.
+same ``lock_timeout``, ``statement_timeout`` and ``application_name``, and none
+goes through a transaction-mode pooler (``voice_migration.infra.pooling``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import psycopg
 from psycopg import sql
 
 from voice_migration.infra.errors import ConnectionFailed
+from voice_migration.infra.pooling import refuse_transaction_pooler_url, require_one_session
 from voice_migration.infra.settings import Settings, libpq_url
 
 APPLICATION_NAME = "voice-migration"
@@ -28,10 +30,15 @@ def _reason(exc: BaseException, settings: Settings) -> str:
 
 
 def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connection[tuple[object, ...]]:
-    """Open a connection with the configured timeouts; raise :class:`ConnectionFailed` on failure."""
+    """Open a connection with the configured timeouts; raise :class:`ConnectionFailed` on failure.
+
+    A transaction-mode pooler is refused here too (exit 2), by its URL or by probing the session.
+    """
+    url = libpq_url(settings.database_url)
+    refuse_transaction_pooler_url(url, settings.redacted_url)
     try:
         conn = psycopg.connect(
-            libpq_url(settings.database_url),
+            url,
             connect_timeout=settings.connect_timeout,
             application_name=APPLICATION_NAME,
             autocommit=autocommit,
@@ -41,7 +48,12 @@ def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connecti
             f"cannot connect to {settings.redacted_url}: {_reason(exc, settings)}; "
             "check DATABASE_URL and that the server is running and reachable"
         ) from exc
-    apply_timeouts(conn, settings)
+    try:
+        require_one_session(conn, settings.redacted_url)
+        apply_timeouts(conn, settings)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
