@@ -26,6 +26,7 @@ from tests.helpers import run_cli
 from voice_migration.infra.db import connect
 from voice_migration.infra.errors import ConnectionFailed
 from voice_migration.infra.pooling import mark_session, probe_session, read_session, refuse_transaction_pooler_url
+from voice_migration.rollout.cache import CachedFlagCheck
 
 PGBOUNCER = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").is_file() else None)
 
@@ -164,3 +165,11 @@ def test_pgbouncer_in_transaction_mode_resetting_sessions_is_refused_by_the_cli(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "transaction-mode pooler" in lines[0] and "port 5432" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_the_flag_cache_without_listen_may_use_a_transaction_pooler(pgbouncer: Callable[..., str]) -> None:
+    # listen=False keeps nothing in the session (TTL only): the one caller a transaction pooler is fine for.
+    url = pgbouncer("transaction", server_reset_query_always="1")
+    with CachedFlagCheck(settings_for(url), ttl=60, listen=False, startup_timeout=10) as cache:
+        assert cache.snapshot is not None
+        assert cache.is_enabled("tenant-1") is False  # flags installed off

@@ -29,13 +29,18 @@ def _reason(exc: BaseException, settings: Settings) -> str:
     return text.replace(password, "***") if password else text
 
 
-def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connection[tuple[object, ...]]:
+def connect(
+    settings: Settings, *, autocommit: bool = False, session: bool = True
+) -> psycopg.Connection[tuple[object, ...]]:
     """Open a connection with the configured timeouts; raise :class:`ConnectionFailed` on failure.
 
-    A transaction-mode pooler is refused here too (exit 2), by its URL or by probing the session.
+    ``session=True`` (every command): a transaction-mode pooler is refused (exit 2), by its URL or by
+    probing the session. ``session=False`` is for a caller that keeps nothing in the session between
+    transactions (the flag cache with ``listen=False``, made for such poolers).
     """
     url = libpq_url(settings.database_url)
-    refuse_transaction_pooler_url(url, settings.redacted_url)
+    if session:
+        refuse_transaction_pooler_url(url, settings.redacted_url)
     try:
         conn = psycopg.connect(
             url,
@@ -49,7 +54,8 @@ def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connecti
             "check DATABASE_URL and that the server is running and reachable"
         ) from exc
     try:
-        require_one_session(conn, settings.redacted_url)
+        if session:
+            require_one_session(conn, settings.redacted_url)
         apply_timeouts(conn, settings)
     except BaseException:
         conn.close()
