@@ -13,7 +13,7 @@
 --     last_batch_at, finished_at  from voice_migration.backfill_progress: the latest batch of any scope,
 --                  and when the last all-tenant pass ('*') reached the end (NULL while one is running).
 --   Cost: one pass over configs and one over calls per read (an index-only scan where the visibility
---   map allows); ~0.1 s per million calls here, so a dashboard refresh of 1 minute is plenty.
+--   map allows): median 0.9 s at 1,000,000 calls on a shared 2-core VM, so refresh a dashboard every minute.
 --   Owner's rights (a view): a role granted SELECT on it sees these aggregates, no tenant row
 --   (sql/security/monitoring_role.sql).
 -- Inputs: none. Installed by revision 0010_monitoring, whose downgrade drops it.
