@@ -5,4 +5,5 @@
 -- Inputs: none. Revision c001_citus_tenant_keys, autocommit.
 -- Re-run: safe (no-op when already NOT NULL).
 
+-- squawk-ignore prefer-robust-stmts -- SET NOT NULL on a NOT NULL column is a no-op: safe to re-run alone
 ALTER TABLE voice_agent_configs ALTER COLUMN tenant_id SET NOT NULL;

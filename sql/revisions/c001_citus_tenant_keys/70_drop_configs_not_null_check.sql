@@ -5,4 +5,5 @@
 -- Inputs: none. Revision c001_citus_tenant_keys, autocommit.
 -- Re-run: safe (IF EXISTS).
 
+-- squawk-ignore ban-drop-constraint -- the CHECK is redundant: the column is NOT NULL now (40_/41_)
 ALTER TABLE voice_agent_configs DROP CONSTRAINT IF EXISTS voice_agent_configs_tenant_id_not_null;

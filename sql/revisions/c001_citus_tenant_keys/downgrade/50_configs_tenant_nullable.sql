@@ -5,6 +5,5 @@
 -- Inputs: none. Downgrade of c001_citus_tenant_keys, autocommit.
 -- Re-run: safe.
 
-ALTER TABLE voice_agent_configs
-    ALTER COLUMN tenant_id DROP NOT NULL,
-    DROP CONSTRAINT IF EXISTS voice_agent_configs_tenant_id_not_null;
+-- squawk-ignore prefer-robust-stmts,ban-drop-not-null,ban-drop-constraint -- restores v1's nullable tenant_id (0001); re-running is a no-op
+ALTER TABLE voice_agent_configs ALTER COLUMN tenant_id DROP NOT NULL, DROP CONSTRAINT IF EXISTS voice_agent_configs_tenant_id_not_null;
