@@ -1,5 +1,6 @@
 -- 71_drop_calls_not_null_check.sql — drop voice_agent_calls_tenant_id_not_null (see 70_).
 --
+-- What: drops voice_agent_calls_tenant_id_not_null (a short ACCESS EXCLUSIVE lock, no scan).
 -- Inputs: none. Revision c001_citus_tenant_keys, autocommit.
 -- Re-run: safe (IF EXISTS).
 
