@@ -24,7 +24,8 @@ def code_only(text: str) -> str:
 def test_every_revision_folder_belongs_to_a_revision() -> None:
     folders = {p.name for p in (SQL / "revisions").iterdir() if p.is_dir()}
     assert folders, "sql/revisions/ holds the revisions' own SQL"
-    revision_ids = {p.stem for location in ("versions", "sunset") for p in (alembic_dir() / location).glob("*.py")}
+    locations = ("versions", "sunset", "citus")
+    revision_ids = {p.stem for location in locations for p in (alembic_dir() / location).glob("*.py")}
     assert sorted(folders - revision_ids) == []  # a revision file is named after its revision id
 
 

@@ -213,6 +213,8 @@ DEFINER_ON_PURPOSE = {
     "voice_agent_v2_audit_change()",
     "voice_agent_v2_track_overrides()",
     "voice_migration.sync_held_tenants()",
+    # aggregates only, for a dashboard role with no grant on the calls (sql/objects/rollout_cohorts/v1.sql)
+    "voice_migration.rollout_cohorts(interval,timestamp with time zone)",
 }
 UNPINNED_ON_PURPOSE = {"voice_migration.backfill(integer,text[],integer)"}
 

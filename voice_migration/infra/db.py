@@ -1,7 +1,8 @@
 """Opening psycopg connections with the project's timeouts, and mapping connection faults.
 
 All runtime SQL goes through connections made here, so every session has the
-same ``lock_timeout``, ``statement_timeout`` and ``application_name``.
+same ``lock_timeout``, ``statement_timeout`` and ``application_name``, and none
+goes through a transaction-mode pooler (``voice_migration.infra.pooling``).
 """
 
 from __future__ import annotations
@@ -10,17 +11,28 @@ import psycopg
 from psycopg import sql
 
 from voice_migration.infra.errors import ConnectionFailed
+from voice_migration.infra.pooling import refuse_transaction_pooler_url, require_one_session
 from voice_migration.infra.secrets import scrub
 from voice_migration.infra.settings import Settings, libpq_url
 
 APPLICATION_NAME = "voice-migration"
 
 
-def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connection[tuple[object, ...]]:
-    """Open a connection with the configured timeouts; raise :class:`ConnectionFailed` on failure."""
+def connect(
+    settings: Settings, *, autocommit: bool = False, session: bool = True
+) -> psycopg.Connection[tuple[object, ...]]:
+    """Open a connection with the configured timeouts; raise :class:`ConnectionFailed` on failure.
+
+    ``session=True`` (every command): a transaction-mode pooler is refused (exit 2), by its URL or by
+    probing the session. ``session=False`` is for a caller that keeps nothing in the session between
+    transactions (the flag cache with ``listen=False``, made for such poolers).
+    """
+    url = libpq_url(settings.database_url)
+    if session:
+        refuse_transaction_pooler_url(url, settings.redacted_url)
     try:
         conn = psycopg.connect(
-            libpq_url(settings.database_url),
+            url,
             connect_timeout=settings.connect_timeout,
             application_name=APPLICATION_NAME,
             autocommit=autocommit,
@@ -31,7 +43,13 @@ def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connecti
             f"cannot connect to {settings.redacted_url}: {reason}; "
             "check DATABASE_URL and that the server is running and reachable"
         ) from exc
-    apply_timeouts(conn, settings)
+    try:
+        if session:
+            require_one_session(conn, settings.redacted_url)
+        apply_timeouts(conn, settings)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

@@ -190,7 +190,7 @@ class CachedFlagCheck:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with connect(self.settings, autocommit=True) as conn:
+                with connect(self.settings, autocommit=True, session=self.listen) as conn:
                     self._serve(conn)
                 return
             except (psycopg.Error, VoiceMigrationError) as exc:
