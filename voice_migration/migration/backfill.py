@@ -73,7 +73,7 @@ def _pause(conn: Connection, rules: Policy, failed_tries: int) -> float | None:
         return None if row is None or row[0] is None else float(row[0])  # type: ignore[arg-type]
     if failed_tries >= rules.lock_attempts:  # release 0.1's driver, for a database below 0009
         return None
-    return min(rules.first_pause_seconds * 2 ** (failed_tries - 1), rules.max_pause_seconds)
+    return float(min(rules.first_pause_seconds * 2 ** (failed_tries - 1), rules.max_pause_seconds))
 
 
 def _halved(conn: Connection, rules: Policy, size: int) -> int | None:

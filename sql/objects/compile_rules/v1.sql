@@ -1,27 +1,27 @@
 -- compile_rules v1 — the outcome rules compiled into generated SQL (issue #16).
 --
--- What: the function voice_migration.compile_rules(), which (re)generates from the rule tables, with
---       format() and quote_literal(), one inlinable SQL function per stage of DESIGN.md section 4:
---         rules_outcome_manual(outcome_key) -> outcome_code: the legacy outcome map as one simple CASE;
---         rules_outcome_status(status_key, ended_key) -> priority of the first status / ended_reason rule
---             that matches (one searched CASE in priority order);
---         rules_outcome_transcript(folded_transcript) -> priority of the first transcript rule;
---         rules_outcome_short(completed, duration_class) -> priority of the first short-call rule;
---         rules_outcome_code(priority) -> the outcome_code of that rule;
---         rules_compiled() -> (rules_checksum, short_call_seconds): the stamp (rules_checksum() at
---             compile time) and the distinct short-call thresholds, ascending. A call's duration_class
---             is width_bucket(duration_seconds, short_call_seconds), the number of thresholds <= its
---             duration, so "duration < threshold k" is "duration_class < k".
---       Each is called once per distinct value of a batch, never per call: a SET search_path clause
---       (pinned, like every routine here) keeps PostgreSQL from inlining a SQL function.
---       Priorities are unique (the primary key), so least() of the stage priorities names the rule
---       that v1's joins picked. The rules stay data: a DBA inserts, updates or deletes rule rows and
---       the statement triggers *_recompile run this function in the same transaction.
---       derive_call_outcomes compares the stamp with rules_checksum() per batch and refuses stale
---       compiled rules (triggers disabled, session_replication_role = replica, a hand-edited function).
---       Returns the new stamp.
+-- What: the function voice_migration.compile_rules(): regenerates the compiled outcome rules from the
+--       rule tables (format() + quote_literal()) and returns the new stamp (rules_checksum()).
 -- Inputs: voice_migration.legacy_outcome_map, voice_migration.outcome_rules, rules_checksum().
 -- Re-run: safe (CREATE OR REPLACE; the same rules generate the same text).
+--
+-- It generates one SQL function per stage of DESIGN.md section 4:
+--   rules_outcome_manual(outcome_key) -> outcome_code: the legacy outcome map as one simple CASE;
+--   rules_outcome_status(status_key, ended_key) -> priority of the first status / ended_reason rule
+--       that matches (one searched CASE in priority order);
+--   rules_outcome_transcript(folded_transcript) -> priority of the first transcript rule;
+--   rules_outcome_short(completed, duration_class) -> priority of the first short-call rule;
+--   rules_outcome_code(priority) -> the outcome_code of that rule;
+--   rules_compiled() -> (rules_checksum, short_call_seconds): the stamp and the distinct short-call
+--       thresholds, ascending. A call's duration_class is width_bucket(duration_seconds,
+--       short_call_seconds), the number of thresholds <= its duration, so "duration < threshold k" is
+--       "duration_class < k".
+-- Each is called once per distinct value of a batch, never per call: a SET search_path clause (pinned,
+-- like every routine here) keeps PostgreSQL from inlining a SQL function. Priorities are unique (the
+-- primary key), so least() of the stage priorities names the rule that v1's joins picked. The rules stay
+-- data: a DBA changes rule rows and the statement triggers *_recompile run this function in the same
+-- transaction; derive_call_outcomes compares the stamp with rules_checksum() per batch and refuses stale
+-- compiled rules (triggers disabled, session_replication_role = replica, a hand-edited function).
 
 CREATE OR REPLACE FUNCTION voice_migration.compile_rules()
 RETURNS text

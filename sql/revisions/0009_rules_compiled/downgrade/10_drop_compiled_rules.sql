@@ -4,6 +4,7 @@
 --       rules_checksum and the registry/policy functions. The release 0.1 definitions of
 --       derive_call_outcomes, backfill_step and backfill are put back by 20_release_0_1.objects
 --       (before the policy functions they no longer call are dropped: see 30_*).
+-- Inputs: none.
 -- Locks: DROP TRIGGER takes ACCESS EXCLUSIVE on the two small rule tables (under lock_timeout).
 -- Re-run: safe (IF EXISTS).
 

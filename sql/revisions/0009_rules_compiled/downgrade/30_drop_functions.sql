@@ -1,5 +1,7 @@
 -- 0009_rules_compiled downgrade, step 3 — drop the functions 0009 introduced (nothing at 0008 calls them).
 --
+-- What: the registry, policy, compiler and generated functions.
+-- Inputs: none.
 -- Re-run: safe (IF EXISTS).
 
 DROP FUNCTION IF EXISTS voice_migration.rules_compiled();
