@@ -32,6 +32,7 @@ from voice_migration.demo.seed import SeedSpec, seed_v1
 from voice_migration.infra.embedded import EphemeralPostgres
 from voice_migration.infra.settings import load_settings
 from voice_migration.migration import revisions
+from voice_migration.migration.backup import checksum
 
 Conn = psycopg.Connection[tuple[object, ...]]
 BENCH_DIR = Path(__file__).resolve().parent
@@ -161,11 +162,26 @@ def wal_bytes(conn: Conn, before: Snapshot, after: Snapshot) -> int:
     return row[0]
 
 
+# The v2 result per table: configs (v2 columns, without migrated_at), calls (outcome_code, outcome_source) and
+# the metrics (without computed_at). Timestamps of the run itself are left out: they differ by design.
+RESULT_COLUMNS = {
+    "configs": ("voice_agent_configs", ["id", "assistant_type", "voice_config", "personality", "capabilities",
+                                        "schema_version", "migrated_from"]),
+    "calls": ("voice_agent_calls", ["id", "outcome_code", "outcome_source"]),
+    "metrics": ("voice_agent_metrics", ["config_id", "tenant_id", "total_calls", "avg_duration_seconds",
+                                        "p50_latency_ms", "p95_latency_ms", "p99_latency_ms", "outcome_counts",
+                                        "error_rate", "first_call_at", "last_call_at"]),
+}  # fmt: skip
+
+
 def result_checksum(conn: Conn) -> dict[str, str]:
-    """md5 of the v2 result per table (``bench/sql/result_checksum.sql``)."""
-    row = conn.execute(bench_sql("result_checksum")).fetchone()
-    assert row is not None
-    return {"configs": str(row[0]), "calls": str(row[1]), "metrics": str(row[2])}
+    """Rows and checksum of the v2 result per table, with the project's one table checksum
+    (:func:`voice_migration.migration.backup.checksum`); run as a superuser or the owner (RLS on the metrics)."""
+    result: dict[str, str] = {}
+    for name, (table, columns) in RESULT_COLUMNS.items():
+        rows, digest = checksum(conn, sql.Identifier(table), columns)
+        result[name] = f"{rows} rows {digest}"
+    return result
 
 
 def median(values: Sequence[float]) -> float:

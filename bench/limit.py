@@ -6,7 +6,7 @@ the columns); one ``UPDATE`` of the configs (``jsonb_build_object`` and regex, t
 lines and keywords hard-coded from today's ``sql/catalogs``); one ``UPDATE`` of the calls (one ``CASE``
 with today's outcome map and rules); one ``percentile_cont`` metrics ``CREATE TABLE AS``
 (``bench/sql/limit_*.sql``). Its metrics are copied into ``voice_agent_metrics`` after the clock stops,
-so the benchmark compares the same checksums (``bench/sql/result_checksum.sql``) with ``migrate``'s:
+so the benchmark compares the same checksums (``bench.common.result_checksum``) with ``migrate``'s:
 equal output is what shows both did the same work. Rules a DBA adds are not in it (they are data for
 ``migrate``, hard-coded here): it is a yardstick for today's rules, not a second implementation.
 """

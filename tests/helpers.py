@@ -29,6 +29,7 @@ from voice_migration.cli import main
 from voice_migration.demo.seed import SeedSpec
 from voice_migration.infra.embedded import EphemeralPostgres, find_server_bindir
 from voice_migration.infra.settings import load_settings
+from voice_migration.migration.backup import checksum
 from voice_migration.migration.revisions import upgrade
 
 V1_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -163,17 +164,10 @@ def run_cli(
 def table_checksum(
     conn: psycopg.Connection[tuple[object, ...]], table: str, columns: Sequence[str] | None = None
 ) -> str:
-    """md5 over ``columns`` (default: every column) of every row of ``table``, ordered by id."""
-    if columns is None:
-        row_expr = sql.SQL("t::text")
-    else:
-        row_expr = sql.SQL("row({})::text").format(sql.SQL(", ").join(sql.Identifier(c) for c in columns))
-    query = sql.SQL("SELECT coalesce(md5(string_agg({}, E'\\n' ORDER BY id)), 'empty') FROM {} AS t").format(
-        row_expr, sql.Identifier(table)
-    )
-    row = conn.execute(query).fetchone()
-    assert row is not None
-    return str(row[0])
+    """Rows and checksum over ``columns`` (default: every column) of every row of ``table``: the project's
+    one table checksum (:func:`voice_migration.migration.backup.checksum`)."""
+    rows, digest = checksum(conn, sql.Identifier(table), columns)
+    return f"{rows} rows {digest}"
 
 
 def v1_checksums(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, str]:
@@ -190,13 +184,8 @@ def database_checksum(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str,
     ).fetchall()
     result: dict[str, str] = {}
     for (qualified,) in tables:
-        row = conn.execute(
-            sql.SQL("SELECT coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), 'empty') FROM {} AS t").format(
-                sql.SQL(str(qualified))
-            )
-        ).fetchone()
-        assert row is not None
-        result[str(qualified)] = str(row[0])
+        rows, digest = checksum(conn, sql.SQL(str(qualified)), None)
+        result[str(qualified)] = f"{rows} rows {digest}"
     columns = conn.execute(
         "SELECT md5(string_agg(table_schema || '.' || table_name || '.' || column_name || ':' || data_type, ','"
         " ORDER BY table_schema, table_name, column_name)) FROM information_schema.columns "

@@ -24,7 +24,7 @@ from voice_migration.demo.seed import SeedSpec, seed_v1
 from voice_migration.infra.embedded import find_server_bindir
 from voice_migration.infra.errors import LockTimeoutExhausted
 from voice_migration.migration import revisions
-from voice_migration.migration.backfill import PHASES, pending_counts, run_phase
+from voice_migration.migration.backfill import pending_counts, phases, run_phase
 
 Conn = psycopg.Connection[tuple[object, ...]]
 SPEC = SeedSpec(tenants=4, configs=130, calls=3000, messy=True)
@@ -58,7 +58,7 @@ def upgrade(url: str, *, skip_backfill: bool = False) -> None:
 
 
 def run_all(conn: Conn, batch_size: int = 500, **kwargs: object) -> dict[str, int]:
-    return {p: run_phase(conn, p, batch_size=batch_size, **kwargs).rows_changed for p in PHASES}  # type: ignore[arg-type]
+    return {p: run_phase(conn, p, batch_size=batch_size, **kwargs).rows_changed for p, _ in phases(conn)}  # type: ignore[arg-type]
 
 
 @pytest.fixture()
@@ -176,9 +176,9 @@ def test_a_backfill_killed_mid_way_and_rerun_equals_an_uninterrupted_run(expande
     script = textwrap.dedent(
         f"""
         import time, psycopg
-        from voice_migration.migration.backfill import PHASES, run_phase
+        from voice_migration.migration.backfill import phases, run_phase
         with psycopg.connect({expanded!r}) as conn:
-            for phase in PHASES:
+            for phase, _ in phases(conn):
                 run_phase(conn, phase, batch_size=40, on_progress=lambda p, d, t: (print(p, d, flush=True),
                           time.sleep(0.05)))
         """
@@ -283,7 +283,7 @@ def test_inserts_during_the_backfill_get_their_v2_values(expanded: str) -> None:
         inserted.append(phase)
 
     with psycopg.connect(expanded) as conn:
-        for phase in PHASES:
+        for phase, _ in phases(conn):
             run_phase(conn, phase, batch_size=50, on_progress=write_as_v1)
         assert pending_counts(conn) == {"configs": 0, "calls": 0, "metrics": 0}
         assert conn.execute("SELECT schema_version FROM voice_agent_configs WHERE id = 'cfg_00000001x'").fetchone() == (
@@ -298,7 +298,7 @@ def test_a_dry_run_in_the_callers_transaction_rolls_back_completely(expanded: st
     with psycopg.connect(expanded) as conn:
         before = pending_counts(conn)
         assert before["configs"] > 100 and before["calls"] == SPEC.calls
-        results = [run_phase(conn, p, batch_size=400, commit=False) for p in PHASES]
+        results = [run_phase(conn, p, batch_size=400, commit=False) for p, _ in phases(conn)]
         assert [r.rows_changed for r in results][:2] == [before["configs"], before["calls"]]
         conn.rollback()
         assert pending_counts(conn) == before

@@ -20,7 +20,7 @@ from psycopg.pq import TransactionStatus
 from voice_migration import flags
 from voice_migration.infra.resources import read_sql
 from voice_migration.migration import revisions
-from voice_migration.migration.backfill import PHASES
+from voice_migration.migration.backfill import phases
 from voice_migration.migration.backup import BackupInfo, list_backups
 from voice_migration.migration.run import QuarantineGroup, describe_database, quarantine_groups
 from voice_migration.rollout.state import as_datetime, as_int
@@ -169,7 +169,8 @@ def _phases(conn: Conn) -> tuple[PhaseProgress, ...]:
                     None if finished is None else as_datetime(finished),
                 )
             )
-    return tuple(PhaseProgress(phase, *found[phase][:3], tuple(found[phase][3])) for phase in PHASES if phase in found)
+    order = [phase for phase, _step in phases(conn)]
+    return tuple(PhaseProgress(phase, *found[phase][:3], tuple(found[phase][3])) for phase in order if phase in found)
 
 
 def _held(conn: Conn) -> HeldTenants:

@@ -1,7 +1,7 @@
 -- limit_metrics_publish.sql — after the clock stops: the limit's metrics into voice_agent_metrics.
 --
 -- What: copies voice_migration.limit_metrics into the real table, so the same result checksum
---       (result_checksum.sql) compares the limit with `migrate`. Not timed.
+--       (bench.common.result_checksum) compares the limit with `migrate`. Not timed.
 -- Inputs: limit_metrics.sql ran.  Re-run: no (the unique index on config_id rejects a second run).
 
 INSERT INTO voice_agent_metrics

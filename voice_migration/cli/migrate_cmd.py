@@ -26,8 +26,6 @@ from voice_migration.cli.confirm import confirm
 from voice_migration.cli.output import LOG_FORMATS, LogFormat, setup_output
 from voice_migration.infra.errors import CheckFailed, OperationRefused
 from voice_migration.migration.run import (
-    DEFAULT_BATCH_SIZE,
-    PHASE_STEPS,
     MigrationOptions,
     MigrationPlan,
     MigrationResult,
@@ -73,7 +71,7 @@ def render_plan(plan: MigrationPlan) -> str:
     else:
         lines.append(f"  schema: at {plan.current_revision} (head)")
     if plan.pending is not None:
-        pending = ", ".join(f"{PHASE_STEPS[p]} {n:,}" for p, n in plan.pending.items() if p in PHASE_STEPS)
+        pending = ", ".join(f"{plan.phase_steps.get(p, p)} {n:,}" for p, n in plan.pending.items())
         lines.append(f"  pending rows: {pending}")
     lines.append("  backup: " + ("SKIPPED (--skip-backup)" if plan.skip_backup else "taken first"))
     return "\n".join(lines)
@@ -180,7 +178,10 @@ def summary_document(result: MigrationResult) -> dict[str, object]:
     "--dry-run", is_flag=True, help="Run the real SQL in a transaction, roll it back, print what would change."
 )
 @click.option(
-    "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, show_default=True, help="Rows per batch (1-100000)."
+    "--batch-size",
+    type=int,
+    default=None,
+    help="Rows per batch (1-100000; default: the database's voice_migration.backfill_policy(), 5000).",
 )
 @click.option("--tenant-ids", "tenant_ids", metavar="A,B", default=None, help="Only these tenants (default: all).")
 @click.option("--skip-backup", is_flag=True, help="Do not take a backup first (not recommended).")
@@ -199,7 +200,7 @@ def summary_document(result: MigrationResult) -> dict[str, object]:
 @warns_about_notification_setup
 def migrate_command(
     dry_run: bool,
-    batch_size: int,
+    batch_size: int | None,
     tenant_ids: str | None,
     skip_backup: bool,
     backup_to: Path | None,

@@ -39,7 +39,6 @@ ProgressFactory = Callable[[], ProgressReporter]
 OPERATOR = "demo"
 FIRST_PERCENTAGE = 5
 PARTIAL_PERCENTAGE = 2
-MIGRATE_BATCH_SIZE = 5000  # the Alembic backfill's default; 1,000 (migrate's) costs a third more here
 DRY_RUN_TENANTS = 3  # the dry run's sample (see Walk.dry_run)
 # No minimum hold between steps: the demo has minutes, not days, so only the health checks decide.
 DEMO_PLAN = RolloutPlan.parse("5,10,25,50,75,100", "the demo's rollout plan")
@@ -226,7 +225,7 @@ class Walk:
         tenants = self._tenant_sample(DRY_RUN_TENANTS)
         result = run_migration(
             self.settings,
-            MigrationOptions(dry_run=True, tenant_ids=tenants, batch_size=MIGRATE_BATCH_SIZE),
+            MigrationOptions(dry_run=True, tenant_ids=tenants),
             reporter=QuietProgress(),
         )
         would = {s.name: s.rows for s in result.steps}
@@ -251,10 +250,10 @@ class Walk:
     # --- 3. migrate --------------------------------------------------------------------------------
 
     def migrate(self) -> list[str]:
-        """``voice-migration migrate --batch-size 5000 --yes``: backup, revisions, phases, verify."""
-        result = run_migration(self.settings, MigrationOptions(batch_size=MIGRATE_BATCH_SIZE), reporter=self.progress())
+        """``voice-migration migrate --yes`` (the policy's batch size): backup, revisions, phases, verify."""
+        result = run_migration(self.settings, MigrationOptions(), reporter=self.progress())
         self.migrate_backup = result.backup_id
-        lines = [f"voice-migration migrate --batch-size {MIGRATE_BATCH_SIZE} --yes"]
+        lines = ["voice-migration migrate --yes"]
         lines += [f"{s.name:<18} {s.detail or f'{s.rows:,} rows'} ({s.seconds:.1f} s)" for s in result.steps]
         lines += _quarantine_lines(result, "quarantined (v1 rows kept, reason recorded)")
         lines.append(

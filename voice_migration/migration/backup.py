@@ -159,9 +159,21 @@ def columns_of(conn: Conn, schema: str, table: str) -> tuple[Column, ...]:
 
 
 def checksum(
-    conn: Conn, table: sql.Identifier, columns: Sequence[str], key: str, keys_from: sql.Identifier | None = None
+    conn: Conn,
+    table: sql.Composable,
+    columns: Sequence[str] | None,
+    key: str = "id",
+    keys_from: sql.Identifier | None = None,
+    rows: sql.Composable | None = None,
 ) -> tuple[int, str]:
-    """Row count and checksum of ``table``'s ``columns``: every row, or those whose ``key`` is in ``keys_from``."""
+    """Row count and checksum of ``table``'s ``columns`` (None: every column): every row, or those whose
+    ``key`` is in ``keys_from``. The project's one table checksum (``sql/backup/checksum.sql``): order-free,
+    streaming (no string of all rows), so it works at any size.
+
+    ``rows`` is a WITH clause defining ``table`` (the backup's copy: its INSERT ... RETURNING).
+    The text of a row depends on TimeZone, DateStyle and float settings: compare checksums taken
+    under the same settings (:func:`canonical_text`).
+    """
     key_filter = (
         sql.SQL("")
         if keys_from is None
@@ -170,9 +182,10 @@ def checksum(
         )
     )
     query = sql.SQL(read_sql("backup/checksum.sql")).format(
+        rows=rows if rows is not None else sql.SQL(""),
         table=table,
         key_filter=key_filter,
-        columns=sql.SQL(", ").join(sql.Identifier("t", c) for c in columns),
+        columns=sql.SQL("t.*") if columns is None else sql.SQL(", ").join(sql.Identifier("t", c) for c in columns),
     )
     row = conn.execute(query).fetchone()
     assert row is not None
@@ -225,16 +238,17 @@ def backup_in_transaction(
         if table.optional and not table_exists(conn, "public", table.source):
             continue
         target = sql.Identifier(SCHEMA, table.backup_table(backup_id))
-        conn.execute(
-            sql.SQL(read_sql("backup/copy_table.sql")).format(
-                backup=target,
-                source=sql.Identifier("public", table.source),
-                scope_column=sql.Identifier(table.scope_column),
-                key=sql.Identifier(table.key),
-            )
-        )
+        source = sql.Identifier("public", table.source)
+        conn.execute(sql.SQL(read_sql("backup/copy_table.sql")).format(backup=target, source=source))
         columns = [c.name for c in columns_of(conn, SCHEMA, table.backup_table(backup_id))]
-        counts[table.name], checksums[table.name] = checksum(conn, target, columns, table.key)
+        # One pass: the copy's INSERT returns the rows it wrote and the checksum is taken over them.
+        copy_rows = sql.SQL(read_sql("backup/copy_rows.sql")).format(
+            backup=target, source=source, scope_column=sql.Identifier(table.scope_column)
+        )
+        counts[table.name], checksums[table.name] = checksum(
+            conn, sql.Identifier("copied"), columns, table.key, rows=copy_rows
+        )
+        conn.execute(sql.SQL(read_sql("backup/copy_keys.sql")).format(backup=target, key=sql.Identifier(table.key)))
         tables.append(f"{SCHEMA}.{table.backup_table(backup_id)}")
     row = conn.execute(
         read_sql("backup/record_manifest.sql"),

@@ -75,13 +75,22 @@ CATALOGS = ("capability_catalog", "outcome_catalog", "rules")
 TRANSFORMS = (
     "normalize_language",
     "derive_configs",
+    "rules_checksum",
+    "compile_rules",
     "derive_call_outcomes",
     "call_damage",
     "derive_metrics",
+    "backfill_policy",
+    "backfill_pause",
+    "backfill_halved",
+    "backfill_phases",
     "backfill_scope",
     "backfill_step",
     "backfill_pending",
 )
+# Generated from the (copied) rule tables once the transforms are installed: the compiled rules
+# (revision 0009) are functions compile_rules() writes, so the copies get their own, from the copied rows.
+COMPILE_RULES = "SELECT pg_temp.compile_rules()"
 # While rehearsing, nothing may wait for a lock: the copies are private, so any wait is a bug.
 REHEARSAL_LOCK_TIMEOUT = "100ms"
 
@@ -217,6 +226,7 @@ def build_shadow(conn: Conn, tenant_ids: Sequence[str] | None) -> None:
     _raw(conn).execute(shadow_sql(read_sql(CALLS_INDEX_FILE).replace("CONCURRENTLY ", "")).encode())
     for name in (*CATALOGS, *TRANSFORMS):
         _run_shadow_file(conn, _object_file(name))
+    _raw(conn).execute(COMPILE_RULES.encode())
     for name in copied:
         # Temporary tables are never analysed by autovacuum: without statistics the batches plan badly.
         _raw(conn).execute(sql.SQL("ANALYZE pg_temp.{}").format(sql.Identifier(name)))

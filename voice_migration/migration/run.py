@@ -52,11 +52,9 @@ if TYPE_CHECKING:
 Conn = psycopg.Connection[tuple[object, ...]]
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 5000  # same as revision 0004; measured: 1000 cost ~10 % more at 1M calls (docs/benchmarks.md)
-MAX_BATCH_SIZE = 100_000
-# The backfill phases of voice_migration.backfill, as the operator sees them.
-PHASE_STEPS: Mapping[str, str] = {"configs": "transform configs", "calls": "infer outcomes", "metrics": "metrics"}
-STEPS = ("validate v1", "backup", "revisions", *PHASE_STEPS.values(), "verify")
+# The default batch size is the database's (voice_migration.backfill_policy(), 5,000): --batch-size None.
+MAX_BATCH_SIZE = 100_000  # the range --batch-size accepts (an input guard, not the policy)
+# The backfill phases and the step names the operator sees: voice_migration.backfill_phases() (backfill.phases).
 # Below this revision the v2 columns do not exist: the backfill cannot run.
 EXPAND_REVISION = "0003_v2_expand"
 
@@ -66,7 +64,7 @@ class MigrationOptions:
     """What the operator asked for (``migrate`` options)."""
 
     dry_run: bool = False
-    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_size: int | None = None  # None: the database's backfill_policy() default
     tenant_ids: tuple[str, ...] | None = None
     skip_backup: bool = False
     verbose: bool = False
@@ -78,10 +76,11 @@ class MigrationOptions:
             raise UsageError(
                 "--backup-to exports the backup migrate takes, and --skip-backup takes none: drop one of them"
             )
-        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+        if self.batch_size is not None and not 1 <= self.batch_size <= MAX_BATCH_SIZE:
             raise UsageError(
                 f"--batch-size {self.batch_size} is out of range: use 1 to {MAX_BATCH_SIZE:,} "
-                f"(default {DEFAULT_BATCH_SIZE:,}; smaller batches hold row locks for less time)"
+                "(default: the database's voice_migration.backfill_policy(); smaller batches hold row locks "
+                "for less time)"
             )
 
 
@@ -131,6 +130,7 @@ class MigrationPlan:
     pending: Mapping[str, int] | None  # None: below 0003, the v2 columns do not exist yet
     dry_run: bool
     skip_backup: bool
+    phase_steps: Mapping[str, str] = field(default_factory=dict)  # phase -> step name (backfill_phases())
 
     @property
     def scope(self) -> str:
@@ -156,7 +156,7 @@ class MigrationResult:
     @property
     def rows(self) -> int:
         """Rows changed by the backfill phases."""
-        return sum(s.rows for s in self.steps if s.name in PHASE_STEPS.values())
+        return sum(s.rows for s in self.steps if s.name not in NON_PHASE_STEPS)
 
     @property
     def rate(self) -> float:
@@ -193,6 +193,10 @@ class _Run:
         self.reporter.finish_phase(name, summary.detail or f"{summary.rows:,} rows")
 
 
+# Every step that is not a backfill phase (those come from the database's phase registry).
+NON_PHASE_STEPS = frozenset({"validate v1", "backup", "revisions", "verify"})
+
+
 # --- the revision guard -------------------------------------------------------------------
 
 
@@ -227,6 +231,7 @@ def plan_migration(conn: Conn, options: MigrationOptions) -> MigrationPlan:
     require_known_tenants(conn, options.tenant_ids)
     at_expand = EXPAND_REVISION not in to_apply
     pending = backfill.pending_counts(conn, options.tenant_ids) if at_expand else None
+    phase_steps = dict(backfill.phases(conn))
     if not conn.autocommit:
         conn.rollback()
     return MigrationPlan(
@@ -238,6 +243,7 @@ def plan_migration(conn: Conn, options: MigrationOptions) -> MigrationPlan:
         pending=pending,
         dry_run=options.dry_run,
         skip_backup=options.skip_backup,
+        phase_steps=phase_steps,
     )
 
 
@@ -303,7 +309,7 @@ def _run_phases(
     not from :func:`backfill.pending_counts`: counting the pending configs derives every config, which
     cost 3 s of a 1,000,000-call run only to size a bar that the first batch resizes anyway.
     """
-    for phase, label in PHASE_STEPS.items():
+    for phase, label in backfill.phases(conn):
         if should_stop():
             return True
 
